@@ -1,0 +1,101 @@
+/**
+ * The seams between the control plane (store, api, webhooks) and the media plane (ingest, media,
+ * playback). Types only: both sides code against these.
+ */
+
+export type StreamStatus = 'idle' | 'preparing' | 'active' | 'disabled';
+export type AccessPolicy = 'public' | 'private';
+
+/** The stream record as the media plane needs it (a subset of the API's LiveStream). */
+export interface StreamRecord {
+  streamId: string;
+  streamKey: string;
+  srtSecret: string;
+  srtPlaybackStreamId: string;
+  srtPlaybackSecret: string;
+  status: StreamStatus;
+  reconnectWindow: number;
+  /** seconds; 0 = unbounded */
+  maxDuration: number;
+  maxResolution: '1080p' | '720p' | '480p';
+  enableRecording: boolean;
+  playbackIds: { id: string; accessPolicy: AccessPolicy }[];
+}
+
+/** Lifecycle webhook types emitted by the media plane (see CONTRACT.md section 9). */
+export type LifecycleEvent =
+  | 'video.live_stream.connected'
+  | 'video.live_stream.preparing'
+  | 'video.live_stream.active'
+  | 'video.live_stream.recording'
+  | 'video.live_stream.disconnected'
+  | 'video.live_stream.idle';
+
+/**
+ * What the media plane asks of the store. Implemented by src/store; every method that changes
+ * state writes the change and its webhook outbox row in ONE transaction.
+ */
+export interface MediaStore {
+  findStreamByKey(streamKey: string): Promise<StreamRecord | undefined>;
+  findStreamById(streamId: string): Promise<StreamRecord | undefined>;
+  findStreamBySrtPlaybackId(srtPlaybackStreamId: string): Promise<StreamRecord | undefined>;
+  /** All playback ids with their stream ids (loaded into memory by the playback listener). */
+  listPlaybackIds(): Promise<{ playbackId: string; streamId: string; accessPolicy: AccessPolicy }[]>;
+  /**
+   * Set the stream's status (when `status` is given) and enqueue webhook `event` whose `data` is the
+   * full LiveStream object after the change, in one transaction. Returns the record after it.
+   */
+  recordLifecycle(streamId: string, status: StreamStatus | undefined, event: LifecycleEvent): Promise<StreamRecord | undefined>;
+  /** Streams left preparing/active by a crash: reset to idle on start (with an idle webhook). */
+  resetLiveStatuses(): Promise<void>;
+}
+
+/**
+ * What the control plane asks of the media plane (implemented by core/live-sessions.ts).
+ * The API calls these after committing the change to the store.
+ */
+export interface LiveControl {
+  /** finish: end the session now (stream goes idle). */
+  finish(streamId: string): Promise<void>;
+  /** disable / delete: cut the encoder, end the session, refuse new publishers. */
+  kick(streamId: string, reason: 'disabled' | 'deleted'): Promise<void>;
+  /** Distinct viewers over the recent window. */
+  viewerCount(streamId: string): number;
+  /** Playback ids changed (created / deleted): refresh in-memory routing. */
+  playbackIdsChanged(): Promise<void>;
+}
+
+/** Ingest <-> core: how an ingest server (RTMP, SRT) asks to publish and hands over frames. */
+export type IngestProtocol = 'rtmp' | 'rtmps' | 'srt';
+
+export interface PublishRequest {
+  protocol: IngestProtocol;
+  /** RTMP: the publish name (stream key). SRT: the stream id from the caller's streamid. */
+  key: string;
+  /** SRT only: the stream id was given, not the key (the passphrase was checked by ingest). */
+  byStreamId?: boolean;
+  /** remote address:port, for logs */
+  remote: string;
+}
+
+export type PublishRefusal = 'unknown-key' | 'disabled' | 'busy' | 'shutting-down';
+
+export type PublishDecision =
+  | { ok: true; session: PublishSession }
+  | { ok: false; reason: PublishRefusal; message: string };
+
+/**
+ * One publisher's connection, as core sees it. Ingest calls onConfig/onFrame for media, and
+ * end() exactly once when the connection closes (for any reason). Core calls the `kick` callback
+ * given to publish() to make ingest drop the connection (disable, delete, finish, replaced).
+ */
+export interface PublishSession {
+  readonly streamId: string;
+  onConfig(config: import('../media/frame.js').TrackConfig): void;
+  onFrame(frame: import('../media/frame.js').MediaFrame): void;
+  end(reason: string): void;
+}
+
+export interface PublishGateway {
+  publish(req: PublishRequest, kick: (reason: string) => void): Promise<PublishDecision>;
+}
