@@ -1,3 +1,4 @@
+import type { FrameSink, MediaFrame, TrackConfig } from '../media/frame.js';
 /**
  * The seams between the control plane (store, api, webhooks) and the media plane (ingest, media,
  * playback). Types only: both sides code against these.
@@ -48,6 +49,10 @@ export interface MediaStore {
   recordLifecycle(streamId: string, status: StreamStatus | undefined, event: LifecycleEvent): Promise<StreamRecord | undefined>;
   /** Streams left preparing/active by a crash: reset to idle on start (with an idle webhook). */
   resetLiveStatuses(): Promise<void>;
+  /** Every stream's SRT credentials (for the SRT listener's in-memory table). */
+  listSrtCredentials(): Promise<{ streamId: string; srtSecret: string; srtPlaybackStreamId: string; srtPlaybackSecret: string; status: StreamStatus }[]>;
+  /** Public keys of the signing keys, PEM (for private playback JWTs). */
+  listSigningPublicKeys(): Promise<{ id: string; publicKey: string }[]>;
 }
 
 /**
@@ -63,6 +68,13 @@ export interface LiveControl {
   viewerCount(streamId: string): number;
   /** Playback ids changed (created / deleted): refresh in-memory routing. */
   playbackIdsChanged(): Promise<void>;
+  /**
+   * A stream was created, enabled, disabled or deleted: refresh in-memory ingest credentials
+   * (the SRT listener answers handshakes from memory).
+   */
+  streamChanged(streamId: string): Promise<void>;
+  /** Signing keys were created or deleted: refresh the JWT verifier's keys. */
+  signingKeysChanged(): Promise<void>;
 }
 
 /** Ingest <-> core: how an ingest server (RTMP, SRT) asks to publish and hands over frames. */
@@ -91,11 +103,28 @@ export type PublishDecision =
  */
 export interface PublishSession {
   readonly streamId: string;
-  onConfig(config: import('../media/frame.js').TrackConfig): void;
-  onFrame(frame: import('../media/frame.js').MediaFrame): void;
+  onConfig(config: TrackConfig): void;
+  onFrame(frame: MediaFrame): void;
   end(reason: string): void;
 }
 
 export interface PublishGateway {
   publish(req: PublishRequest, kick: (reason: string) => void): Promise<PublishDecision>;
+}
+
+/** An output's view of a live stream's media (SRT playback, simulcast, recorder, packager). */
+export interface LiveSubscriber extends FrameSink {
+  /** The publisher's session ended for good (idle); a new session may start later. */
+  onEnd?(): void;
+  /** The publisher reconnected inside the reconnect window: timestamps continue, decoders may reset. */
+  onDiscontinuity?(): void;
+}
+
+export interface LiveHub {
+  /**
+   * Attach an output to a stream's live media. The current track configs are replayed at once,
+   * then frames follow (starting at the next keyframe for video). Returns the unsubscribe function.
+   */
+  subscribe(streamId: string, subscriber: LiveSubscriber): () => void;
+  isLive(streamId: string): boolean;
 }
