@@ -1,0 +1,117 @@
+/** onair itself: `onair serve` on free loopback ports, streams made through the /v1 API with an admin token. */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnTracked, stopChild } from '../lib/child-registry.js';
+import { freePorts } from '../lib/free-port.js';
+import { benchDir } from '../lib/test-clip.js';
+import { waitFor, fetchWithTimeout } from '../lib/wait.js';
+import type { MediaServer, StreamEndpoints } from './media-server.js';
+
+const repoDir = join(benchDir, '..');
+
+interface CreateStreamBody {
+  success?: boolean;
+  data?: { streamId?: string; streamKey?: string; playbackIds?: Array<{ id: string; accessPolicy?: string }> };
+}
+
+function newestMtime(dir: string, depth = 0): number {
+  let newest = 0;
+  if (depth > 8 || !existsSync(dir)) return newest;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path, depth + 1));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * How to start onair: the compiled bin/onair.js when dist/ is at least as new as src/, otherwise the
+ * TypeScript entry through tsx (same CLI), so a stale build never gets measured by accident.
+ */
+export function onairCommand(): { args: string[]; how: string } {
+  const dist = join(repoDir, 'dist', 'cli', 'main.js');
+  const src = join(repoDir, 'src', 'cli', 'main.ts');
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoDir, 'src'))) {
+    return { args: [join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
+  }
+  if (existsSync(src)) return { args: ['--import', 'tsx', src], how: 'src/cli/main.ts via tsx' };
+  if (existsSync(dist)) return { args: [join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
+  throw new Error('no onair entry point (neither dist/cli/main.js nor src/cli/main.ts)');
+}
+
+export class OnairServer implements MediaServer {
+  readonly name = 'onair';
+  description = 'onair serve';
+  private child: ChildProcess | undefined;
+  private dir = '';
+  private apiPort = 0;
+  private playbackPort = 0;
+  private rtmpPort = 0;
+  private output = '';
+  private readonly tokenId = 'bench';
+  private readonly tokenSecret = randomBytes(24).toString('hex');
+
+  async start(): Promise<void> {
+    const { args, how } = onairCommand();
+    this.description = `onair serve, ${how}`;
+    this.dir = mkdtempSync('/dev/shm/onair-bench-onair-');
+    let srtPort: number;
+    [this.apiPort, this.playbackPort, this.rtmpPort, srtPort] = await freePorts(4);
+    this.child = spawnTracked(process.execPath, [
+      ...args, 'serve', '--data', this.dir, '--host', '127.0.0.1',
+      '--api-port', String(this.apiPort), '--playback-port', String(this.playbackPort),
+      '--rtmp-port', String(this.rtmpPort), '--srt-port', String(srtPort),
+    ], {
+      cwd: repoDir,
+      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, LOG_LEVEL: 'warn' },
+    });
+    const keep = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-4000); };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    await waitFor('onair /healthz', async () => {
+      if (this.child?.exitCode !== null) throw new Error(`onair exited (${this.child?.exitCode}): ${this.tail()}`);
+      const res = await fetchWithTimeout(`http://127.0.0.1:${this.apiPort}/healthz`, {}, 1000);
+      await res.body?.cancel();
+      return res.status === 200 ? true : undefined;
+    }, 30_000, 200);
+  }
+
+  async createStream(): Promise<StreamEndpoints> {
+    const auth = Buffer.from(`${this.tokenId}:${this.tokenSecret}`).toString('base64');
+    const res = await fetchWithTimeout(`http://127.0.0.1:${this.apiPort}/v1/live/streams`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ playbackSettings: { accessPolicy: 'public' }, inputMediaSettings: { maxResolution: '1080p' } }),
+    }, 5000);
+    const text = await res.text();
+    if (res.status !== 201) throw new Error(`POST /v1/live/streams -> ${res.status}: ${text.slice(0, 200)}`);
+    const body = JSON.parse(text) as CreateStreamBody;
+    const key = body.data?.streamKey;
+    const playbackId = body.data?.playbackIds?.[0]?.id;
+    if (!key || !playbackId) throw new Error(`create stream answer lacks streamKey/playbackIds: ${text.slice(0, 200)}`);
+    return {
+      publishUrl: `rtmp://127.0.0.1:${this.rtmpPort}/live/${key}`,
+      playUrl: `http://127.0.0.1:${this.playbackPort}/${playbackId}.m3u8`,
+    };
+  }
+
+  rootPid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  playbackOrigin(): string {
+    return `http://127.0.0.1:${this.playbackPort}`;
+  }
+
+  tail(): string {
+    return this.output.trim().split('\n').slice(-3).join(' | ').slice(-400);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, 5000);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

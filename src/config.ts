@@ -1,0 +1,168 @@
+/** The `onair serve` configuration: one table gives the flags, their ONAIR_* env vars, defaults and --help text. */
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Everything `startServer` needs. Media-plane fields are parsed here and passed through untouched. */
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  apiPort: number;
+  playbackPort: number;
+  rtmpPort: number;
+  /** RTMPS listens only when tlsCert and tlsKey are given. */
+  rtmpsPort: number;
+  srtPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** base URL printed for the API (and used by other planes for links); derived when absent */
+  publicUrl?: string;
+  /** host name used in printed ingest/playback URLs; derived when absent */
+  publicHost?: string;
+  /** `postgres://...` selects Postgres; anything else is a SQLite file path (default: <dataDir>/onair.sqlite) */
+  database: string;
+  logLevel: LogLevel;
+  /** webhook endpoints configured by flag (repeatable) */
+  webhookUrls: string[];
+  /** base64 signing secret for flag-configured endpoints; generated (and printed) when absent */
+  webhookSecret?: string;
+  /** first retry delay of webhook deliveries (doubles per attempt, capped at webhookRetryCapMs) */
+  webhookRetryBaseMs: number;
+  webhookRetryCapMs: number;
+  /** how often the delivery worker polls the outbox when not nudged */
+  webhookPollMs: number;
+  /** failed logins allowed per client address per window before 429 */
+  authFailLimit: number;
+  authFailWindowMs: number;
+  /** admin token given by the environment (ONAIR_TOKEN_ID + ONAIR_TOKEN_SECRET) */
+  adminTokenId?: string;
+  adminTokenSecret?: string;
+}
+
+type Kind = 'string' | 'int' | 'list';
+
+interface ConfigEntry {
+  key: keyof ServerConfig;
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+  /** default as shown in --help; undefined = none or derived */
+  def?: string | number;
+  /** hidden flags are for tests and tuning; still settable by env */
+  hidden?: boolean;
+}
+
+/** The one table. Order = order in --help. */
+export const CONFIG_TABLE: readonly ConfigEntry[] = [
+  { key: 'dataDir', flag: '--data <dir>', env: 'ONAIR_DATA', kind: 'string', def: './data', help: 'data directory (SQLite file, recordings, segments)' },
+  { key: 'host', flag: '--host <addr>', env: 'ONAIR_HOST', kind: 'string', def: '0.0.0.0', help: 'address every listener binds to' },
+  { key: 'apiPort', flag: '--api-port <port>', env: 'ONAIR_API_PORT', kind: 'int', def: 8080, help: 'REST API port (/v1, /healthz, /metrics)' },
+  { key: 'playbackPort', flag: '--playback-port <port>', env: 'ONAIR_PLAYBACK_PORT', kind: 'int', def: 8081, help: 'HLS playback port' },
+  { key: 'rtmpPort', flag: '--rtmp-port <port>', env: 'ONAIR_RTMP_PORT', kind: 'int', def: 1935, help: 'RTMP ingest port' },
+  { key: 'rtmpsPort', flag: '--rtmps-port <port>', env: 'ONAIR_RTMPS_PORT', kind: 'int', def: 1936, help: 'RTMPS ingest port (only with --tls-cert and --tls-key)' },
+  { key: 'srtPort', flag: '--srt-port <port>', env: 'ONAIR_SRT_PORT', kind: 'int', def: 778, help: 'SRT ingest/playback port (UDP)' },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ONAIR_TLS_CERT', kind: 'string', help: 'TLS certificate (PEM) for RTMPS' },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'ONAIR_TLS_KEY', kind: 'string', help: 'TLS private key (PEM) for RTMPS' },
+  { key: 'publicUrl', flag: '--public-url <url>', env: 'ONAIR_PUBLIC_URL', kind: 'string', help: 'public base URL of the API (default: derived)' },
+  { key: 'publicHost', flag: '--public-host <name>', env: 'ONAIR_PUBLIC_HOST', kind: 'string', help: 'host name used in printed URLs (default: derived)' },
+  { key: 'database', flag: '--database <url>', env: 'ONAIR_DATABASE', kind: 'string', help: 'postgres://... for Postgres, else a SQLite file (default: <data>/onair.sqlite)' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'ONAIR_LOG_LEVEL', kind: 'string', def: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { key: 'webhookUrls', flag: '--webhook-url <url>', env: 'ONAIR_WEBHOOK_URL', kind: 'list', help: 'webhook endpoint (repeatable; env: comma-separated)' },
+  { key: 'webhookSecret', flag: '--webhook-secret <base64>', env: 'ONAIR_WEBHOOK_SECRET', kind: 'string', help: 'signing secret for --webhook-url endpoints (default: generated and printed)' },
+  { key: 'webhookRetryBaseMs', flag: '--webhook-retry-base-ms <ms>', env: 'ONAIR_WEBHOOK_RETRY_BASE_MS', kind: 'int', def: 1000, help: 'first webhook retry delay', hidden: true },
+  { key: 'webhookRetryCapMs', flag: '--webhook-retry-cap-ms <ms>', env: 'ONAIR_WEBHOOK_RETRY_CAP_MS', kind: 'int', def: 600_000, help: 'longest webhook retry delay', hidden: true },
+  { key: 'webhookPollMs', flag: '--webhook-poll-ms <ms>', env: 'ONAIR_WEBHOOK_POLL_MS', kind: 'int', def: 1000, help: 'webhook outbox poll period', hidden: true },
+  { key: 'authFailLimit', flag: '--auth-fail-limit <n>', env: 'ONAIR_AUTH_FAIL_LIMIT', kind: 'int', def: 10, help: 'failed logins per address per window before 429', hidden: true },
+  { key: 'authFailWindowMs', flag: '--auth-fail-window-ms <ms>', env: 'ONAIR_AUTH_FAIL_WINDOW_MS', kind: 'int', def: 60_000, help: 'failed-login counting window', hidden: true },
+  { key: 'adminTokenId', flag: '--admin-token-id <id>', env: 'ONAIR_TOKEN_ID', kind: 'string', help: 'admin access token id (with ONAIR_TOKEN_SECRET)', hidden: true },
+  { key: 'adminTokenSecret', flag: '--admin-token-secret <secret>', env: 'ONAIR_TOKEN_SECRET', kind: 'string', help: 'admin access token secret', hidden: true },
+];
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Add every option of the table to a commander command (flags, env vars, defaults, help). */
+export function addServeOptions(cmd: Command): Command {
+  for (const e of CONFIG_TABLE) {
+    const opt = new Option(e.flag, e.help).env(e.env);
+    if (e.def !== undefined) opt.default(e.def);
+    if (e.kind === 'list') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...splitList(v)]);
+    if (e.hidden) opt.hideHelp();
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+function splitList(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function toInt(name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number.parseInt(String(v), 10);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid value for ${name}: ${String(v)}`);
+  return n;
+}
+
+/** Turn commander's parsed options (flag > env > default) into a checked ServerConfig. */
+export function configFromOptions(opts: Record<string, unknown>): ServerConfig {
+  const out: Record<string, unknown> = {};
+  for (const e of CONFIG_TABLE) {
+    const name = new Option(e.flag).attributeName();
+    const v = opts[name];
+    if (v === undefined || v === '') continue;
+    if (e.kind === 'int') out[e.key] = toInt(e.flag.split(' ')[0]!, v);
+    else if (e.kind === 'list') out[e.key] = Array.isArray(v) ? v : splitList(String(v));
+    else out[e.key] = String(v);
+  }
+  return resolveConfig(out as Partial<ServerConfig>);
+}
+
+/** Fill defaults (from the table) and derived values; used by the CLI and by tests that start in-process. */
+export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
+  const defaults: Record<string, unknown> = {};
+  for (const e of CONFIG_TABLE) if (e.def !== undefined) defaults[e.key] = e.def;
+  const c = { webhookUrls: [], ...defaults, ...partial } as ServerConfig;
+  c.dataDir = resolve(c.dataDir);
+  if (!c.database) c.database = join(c.dataDir, 'onair.sqlite');
+  if (!LOG_LEVELS.includes(c.logLevel)) throw new Error(`invalid --log-level: ${c.logLevel}`);
+  if ((c.adminTokenId === undefined) !== (c.adminTokenSecret === undefined)) {
+    throw new Error('ONAIR_TOKEN_ID and ONAIR_TOKEN_SECRET must be given together');
+  }
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
+  return c;
+}
+
+/** Does the database setting select Postgres? */
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(database);
+}
+
+/** Host name for printed URLs: --public-host, else the host of --public-url, else the bind host (0.0.0.0 -> localhost). */
+export function publicHostOf(c: ServerConfig): string {
+  if (c.publicHost) return c.publicHost;
+  if (c.publicUrl) return new URL(c.publicUrl).hostname;
+  return c.host === '0.0.0.0' || c.host === '::' ? 'localhost' : c.host;
+}
+
+/** Base URL of the API as printed in the operator summary. */
+export function apiBaseUrlOf(c: ServerConfig): string {
+  if (c.publicUrl) return c.publicUrl.replace(/\/+$/, '');
+  return `http://${publicHostOf(c)}:${c.apiPort}`;
+}
+
+/** Only the options that locate the store (--data, --database): for the tokens and webhooks commands. */
+export function addStoreOptions(cmd: Command): Command {
+  for (const e of CONFIG_TABLE) {
+    if (e.key !== 'dataDir' && e.key !== 'database') continue;
+    const opt = new Option(e.flag, e.help).env(e.env);
+    if (e.def !== undefined) opt.default(e.def);
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** The database setting for store-only commands. */
+export function databaseFromOptions(opts: Record<string, unknown>): string {
+  return resolveConfig({ dataDir: String(opts.data ?? './data'), ...(opts.database ? { database: String(opts.database) } : {}) }).database;
+}

@@ -1,0 +1,251 @@
+/**
+ * The live lifecycle: who may publish, the idle -> preparing -> active state machine, the reconnect
+ * window, maxDuration, silent-publisher replacement and timestamp continuity. The database is asked
+ * once per publish; frames never touch it.
+ */
+import type { Logger } from 'pino';
+import type {
+  LifecycleEvent,
+  MediaStore,
+  PublishDecision,
+  PublishGateway,
+  PublishRequest,
+  PublishSession,
+  StreamRecord,
+  StreamStatus,
+} from './contracts.js';
+import type { MediaFrame, TrackConfig } from '../media/frame.js';
+import { StreamHub } from './stream-hub.js';
+import { TimestampRebaser } from './timestamp-rebaser.js';
+
+export interface LiveSessionsOptions {
+  store: MediaStore;
+  hub: StreamHub;
+  logger: Logger;
+  /** A publisher with no media for this long is replaced by a newcomer instead of refusing it. */
+  silentPublisherMs?: number;
+  /** Multiplies reconnectWindow and maxDuration (tests shorten them; 1 in production). */
+  timeScale?: number;
+  /** Observers (metrics, packager wiring). */
+  onSessionStart?: (streamId: string) => void;
+  onSessionEnd?: (streamId: string) => void;
+}
+
+interface Publisher {
+  id: number;
+  protocol: string;
+  remote: string;
+  kick: (reason: string) => void;
+  connectedAt: number;
+  lastMediaAt: number;
+  ended: boolean;
+}
+
+type SessionState = 'preparing' | 'active' | 'disconnected';
+
+/** One live session of one stream: from the first connect until it goes idle. */
+class LiveSession {
+  state: SessionState = 'preparing';
+  publisher: Publisher | undefined;
+  readonly rebaser = new TimestampRebaser();
+  reconnectTimer: NodeJS.Timeout | undefined;
+  maxDurationTimer: NodeJS.Timeout | undefined;
+  /** lifecycle writes of one stream happen in order */
+  writes: Promise<unknown> = Promise.resolve();
+  framesIn = 0;
+  readonly startedAt = Date.now();
+  constructor(readonly record: StreamRecord) {}
+}
+
+export class LiveSessions implements PublishGateway {
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly store: MediaStore;
+  private readonly hub: StreamHub;
+  private readonly log: Logger;
+  private readonly silentMs: number;
+  private readonly timeScale: number;
+  private nextPublisherId = 1;
+  private closing = false;
+
+  constructor(private readonly opts: LiveSessionsOptions) {
+    this.store = opts.store;
+    this.hub = opts.hub;
+    this.log = opts.logger;
+    this.silentMs = opts.silentPublisherMs ?? 4000;
+    this.timeScale = opts.timeScale ?? 1;
+  }
+
+  /** Live sessions by stream id (for operators and metrics). */
+  list(): { streamId: string; state: SessionState; protocol?: string; remote?: string; startedAt: number; frames: number }[] {
+    return [...this.sessions.values()].map((s) => ({
+      streamId: s.record.streamId,
+      state: s.state,
+      protocol: s.publisher?.protocol,
+      remote: s.publisher?.remote,
+      startedAt: s.startedAt,
+      frames: s.framesIn,
+    }));
+  }
+
+  isLive(streamId: string): boolean {
+    return this.sessions.has(streamId);
+  }
+
+  async publish(req: PublishRequest, kick: (reason: string) => void): Promise<PublishDecision> {
+    if (this.closing) return { ok: false, reason: 'shutting-down', message: 'server is shutting down' };
+    const record = req.byStreamId ? await this.store.findStreamById(req.key) : await this.store.findStreamByKey(req.key);
+    if (!record) {
+      this.log.info({ protocol: req.protocol, remote: req.remote }, 'publish refused: unknown stream key');
+      return { ok: false, reason: 'unknown-key', message: 'unknown stream key: create a stream and use its streamKey' };
+    }
+    if (record.status === 'disabled') {
+      this.log.info({ streamId: record.streamId, remote: req.remote }, 'publish refused: stream disabled');
+      return { ok: false, reason: 'disabled', message: 'stream is disabled: enable it with PUT /v1/live/streams/{id}/live-enable' };
+    }
+    const streamId = record.streamId;
+    let session = this.sessions.get(streamId);
+    const now = Date.now();
+    if (session?.publisher && !session.publisher.ended) {
+      const silentFor = now - session.publisher.lastMediaAt;
+      if (silentFor < this.silentMs) {
+        this.log.info({ streamId, remote: req.remote, current: session.publisher.remote }, 'publish refused: stream busy');
+        return { ok: false, reason: 'busy', message: 'another encoder is publishing to this stream' };
+      }
+      // A half-open or stalled publisher: let the newcomer (usually the same encoder reconnecting) in.
+      this.log.warn({ streamId, silentFor, old: session.publisher.remote, remote: req.remote }, 'replacing a silent publisher');
+      const old = session.publisher;
+      old.ended = true;
+      old.kick('replaced by a new publisher');
+    }
+
+    const publisher: Publisher = {
+      id: this.nextPublisherId++,
+      protocol: req.protocol,
+      remote: req.remote,
+      kick,
+      connectedAt: now,
+      lastMediaAt: now,
+      ended: false,
+    };
+
+    if (!session) {
+      session = new LiveSession(record);
+      this.sessions.set(streamId, session);
+      this.hub.open(streamId);
+      this.opts.onSessionStart?.(streamId);
+      this.lifecycle(session, 'preparing', 'video.live_stream.connected');
+      this.lifecycle(session, undefined, 'video.live_stream.preparing');
+      if (record.maxDuration > 0) {
+        session.maxDurationTimer = setTimeout(() => {
+          this.log.info({ streamId, maxDuration: record.maxDuration }, 'maxDuration reached: ending the session');
+          this.endSession(session!, 'max-duration', 'idle');
+        }, record.maxDuration * 1000 * this.timeScale);
+        session.maxDurationTimer.unref();
+      }
+      this.log.info({ streamId, protocol: req.protocol, remote: req.remote }, 'session started');
+    } else {
+      // Inside the reconnect window (or replacing a silent publisher): the same session continues.
+      if (session.reconnectTimer) clearTimeout(session.reconnectTimer);
+      session.reconnectTimer = undefined;
+      session.rebaser.reconnect();
+      this.hub.discontinuity(streamId);
+      if (session.state === 'disconnected') session.state = 'preparing';
+      this.lifecycle(session, undefined, 'video.live_stream.connected');
+      this.log.info({ streamId, protocol: req.protocol, remote: req.remote }, 'publisher reconnected: session continues');
+    }
+    session.publisher = publisher;
+    return { ok: true, session: this.sessionHandle(session, publisher) };
+  }
+
+  private sessionHandle(session: LiveSession, publisher: Publisher): PublishSession {
+    const streamId = session.record.streamId;
+    const hub = this.hub;
+    return {
+      streamId,
+      onConfig: (config: TrackConfig) => {
+        if (publisher.ended) return;
+        hub.config(streamId, config);
+      },
+      onFrame: (frame: MediaFrame) => {
+        if (publisher.ended) return;
+        publisher.lastMediaAt = Date.now();
+        session.framesIn++;
+        if (session.rebaser.apply(frame)) hub.discontinuity(streamId);
+        if (session.state !== 'active') {
+          session.state = 'active';
+          this.lifecycle(session, 'active', 'video.live_stream.active');
+        }
+        hub.frame(streamId, frame);
+      },
+      end: (reason: string) => this.publisherEnded(session, publisher, reason),
+    };
+  }
+
+  private publisherEnded(session: LiveSession, publisher: Publisher, reason: string): void {
+    const wasCurrent = session.publisher === publisher;
+    publisher.ended = true;
+    if (!wasCurrent || this.sessions.get(session.record.streamId) !== session) return;
+    session.publisher = undefined;
+    if (session.state === 'disconnected') return;
+    session.state = 'disconnected';
+    const streamId = session.record.streamId;
+    const windowMs = session.record.reconnectWindow * 1000 * this.timeScale;
+    this.log.info({ streamId, reason, reconnectWindow: session.record.reconnectWindow }, 'publisher disconnected: holding the session');
+    this.lifecycle(session, undefined, 'video.live_stream.disconnected');
+    session.reconnectTimer = setTimeout(() => {
+      this.log.info({ streamId }, 'reconnect window expired');
+      this.endSession(session, 'reconnect-window-expired', 'idle');
+    }, windowMs);
+    session.reconnectTimer.unref();
+  }
+
+  /** Ends a session: the publisher is cut, outputs are told, and the stream gets `finalStatus`. */
+  private endSession(session: LiveSession, reason: string, finalStatus: StreamStatus | undefined): Promise<unknown> {
+    const streamId = session.record.streamId;
+    if (this.sessions.get(streamId) !== session) return session.writes;
+    this.sessions.delete(streamId);
+    if (session.reconnectTimer) clearTimeout(session.reconnectTimer);
+    if (session.maxDurationTimer) clearTimeout(session.maxDurationTimer);
+    const p = session.publisher;
+    session.publisher = undefined;
+    if (p && !p.ended) {
+      p.ended = true;
+      p.kick(reason);
+    }
+    this.hub.close(streamId);
+    this.opts.onSessionEnd?.(streamId);
+    this.log.info({ streamId, reason }, 'session ended');
+    if (finalStatus === 'idle') this.lifecycle(session, 'idle', 'video.live_stream.idle');
+    return session.writes;
+  }
+
+  private lifecycle(session: LiveSession, status: StreamStatus | undefined, event: LifecycleEvent): void {
+    const streamId = session.record.streamId;
+    session.writes = session.writes
+      .then(() => this.store.recordLifecycle(streamId, status, event))
+      .catch((err) => this.log.error({ err, streamId, event }, 'could not record a lifecycle change'));
+  }
+
+  /** PUT .../finish: the session ends now and the stream goes idle. */
+  async finish(streamId: string): Promise<void> {
+    const session = this.sessions.get(streamId);
+    if (session) {
+      await this.endSession(session, 'finished', 'idle');
+      return;
+    }
+    // No session in memory but the record says live (e.g. left over): settle it.
+    await this.store.recordLifecycle(streamId, 'idle', 'video.live_stream.idle');
+  }
+
+  /** Disable / delete: the encoder is cut; the status was already written by the API. */
+  async kick(streamId: string, reason: 'disabled' | 'deleted'): Promise<void> {
+    const session = this.sessions.get(streamId);
+    if (session) await this.endSession(session, reason, undefined);
+  }
+
+  /** Graceful shutdown: every session ends and its stream goes idle. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.sessions.values()].map((s) => this.endSession(s, 'server shutting down', 'idle')));
+  }
+}

@@ -1,0 +1,56 @@
+/** The live-stream domain record shared by the store, the API and the webhooks (wire shapes in streams-serialize.ts). */
+import type { AccessPolicy, StreamStatus } from './contracts.js';
+
+export type MaxResolution = '1080p' | '720p' | '480p';
+
+export interface PlaybackIdData {
+  id: string;
+  accessPolicy: AccessPolicy;
+}
+
+export interface SimulcastData {
+  simulcastId: string;
+  streamId: string;
+  url: string;
+  streamKey: string;
+  isEnabled: boolean;
+  /** undefined when none was given at create ("metadata absent when none was given", CONTRACT.md section 6) */
+  metadata?: Record<string, string>;
+}
+
+export interface StreamData {
+  streamId: string;
+  streamKey: string;
+  srtSecret: string;
+  srtPlaybackStreamId: string;
+  srtPlaybackSecret: string;
+  trial: boolean;
+  status: StreamStatus;
+  maxResolution: MaxResolution;
+  maxDuration: number;
+  createdAt: string;
+  reconnectWindow: number;
+  enableRecording: boolean;
+  enableDvrMode: boolean;
+  mediaPolicy: AccessPolicy;
+  metadata: Record<string, string>;
+  lowLatency: boolean;
+  closedCaptions: boolean;
+  playbackIds: PlaybackIdData[];
+  mediaIds: string[];
+  simulcasts: SimulcastData[];
+}
+
+/** What a create request sets (defaults already applied). */
+export interface NewStreamSettings {
+  accessPolicy: AccessPolicy;
+  maxResolution: MaxResolution;
+  reconnectWindow: number;
+  mediaPolicy: AccessPolicy;
+  metadata: Record<string, string>;
+  enableDvrMode: boolean;
+  enableRecording: boolean;
+  lowLatency: boolean;
+  closedCaptions: boolean;
+  maxDuration: number;
+}

@@ -1,0 +1,57 @@
+/** LiveStream and Simulcast wire objects (CONTRACT.md section 6), in FastPix's field order. */
+import type { StreamRecord } from './contracts.js';
+import type { SimulcastData, StreamData } from './streams-model.js';
+
+/** create / patch: no mediaIds, no simulcastResponses; get: both; list: metadata omitted when empty. */
+export type LiveStreamView = 'create' | 'get' | 'list' | 'patch';
+
+export function toSimulcastWire(s: SimulcastData): Record<string, unknown> {
+  const out: Record<string, unknown> = { simulcastId: s.simulcastId, url: s.url, streamKey: s.streamKey, isEnabled: s.isEnabled };
+  if (s.metadata !== undefined) out.metadata = s.metadata;
+  return out;
+}
+
+export function toLiveStream(s: StreamData, view: LiveStreamView): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    streamId: s.streamId,
+    streamKey: s.streamKey,
+    srtSecret: s.srtSecret,
+    trial: s.trial,
+    status: s.status,
+    maxResolution: s.maxResolution,
+    maxDuration: s.maxDuration,
+    createdAt: s.createdAt,
+    reconnectWindow: s.reconnectWindow,
+    enableRecording: s.enableRecording,
+    enableDvrMode: s.enableDvrMode,
+    mediaPolicy: s.mediaPolicy,
+  };
+  // "metadata ... omitted from list items when empty" (CONTRACT.md section 6, SDK-live)
+  if (!(view === 'list' && Object.keys(s.metadata).length === 0)) out.metadata = s.metadata;
+  out.lowLatency = s.lowLatency;
+  out.closedCaptions = s.closedCaptions;
+  out.playbackIds = s.playbackIds.map((p) => ({ id: p.id, accessPolicy: p.accessPolicy }));
+  // "simulcastResponses: present on GET by id when targets exist"
+  if (view === 'get' && s.simulcasts.length > 0) out.simulcastResponses = s.simulcasts.map(toSimulcastWire);
+  // "mediaIds: ... GET/list only"
+  if (view === 'get' || view === 'list') out.mediaIds = s.mediaIds;
+  out.srtPlaybackResponse = { srtPlaybackStreamId: s.srtPlaybackStreamId, srtPlaybackSecret: s.srtPlaybackSecret };
+  return out;
+}
+
+/** The media plane's view of a stream (contracts.ts StreamRecord). */
+export function toStreamRecord(s: StreamData): StreamRecord {
+  return {
+    streamId: s.streamId,
+    streamKey: s.streamKey,
+    srtSecret: s.srtSecret,
+    srtPlaybackStreamId: s.srtPlaybackStreamId,
+    srtPlaybackSecret: s.srtPlaybackSecret,
+    status: s.status,
+    reconnectWindow: s.reconnectWindow,
+    maxDuration: s.maxDuration,
+    maxResolution: s.maxResolution,
+    enableRecording: s.enableRecording,
+    playbackIds: s.playbackIds.map((p) => ({ id: p.id, accessPolicy: p.accessPolicy })),
+  };
+}

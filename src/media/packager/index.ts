@@ -1,0 +1,5 @@
+/** The LL-HLS packager: frames in, CMAF parts/segments and playlists out. */
+export { LivePackager } from './live-packager.js';
+export type { LivePart, LiveSegment, VariantInfo } from './live-segment.js';
+export type { LivePackagerOptions, ResolvedPackagerOptions } from './packager-options.js';
+export { MEDIA_PLAYLIST_NAME, initName, partName, segmentName, parseMediaFileName, type MediaFileName } from './uri-names.js';

@@ -1,0 +1,33 @@
+/** The one Prometheus registry of the process: every module registers its metrics here; GET /metrics serves it. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'onair_' });
+
+export const httpRequests = new Counter({
+  name: 'onair_api_requests_total',
+  help: 'REST API requests by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'onair_api_request_duration_seconds',
+  help: 'REST API request duration',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  registers: [registry],
+});
+
+export const webhookDeliveries = new Counter({
+  name: 'onair_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome (delivered, retry, failed)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const authFailures = new Counter({
+  name: 'onair_api_auth_failures_total',
+  help: 'Requests refused for missing or wrong credentials',
+  registers: [registry],
+});

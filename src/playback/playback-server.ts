@@ -1,0 +1,302 @@
+/** The viewer-facing LL-HLS listener (plain node:http): playlists, init/segments/parts, blocking reload, tokens, viewers. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AccessPolicy } from '../core/contracts.js';
+import type { LivePackager } from '../media/packager/index.js';
+import { MEDIA_PLAYLIST_NAME } from '../media/packager/index.js';
+import { writeMultivariantPlaylist } from '../protocols/hls/index.js';
+import {
+  applyCors, ERROR_CACHE, IMMUTABLE, MP4_TYPE, NO_STORE, PLAYLIST_TYPE, SHORT, sendBody, sendError, sendPreflight,
+} from './http-replies.js';
+import { parsePlaybackPath, type PlaybackPath } from './playback-path.js';
+import { playbackBytes, playbackHeldRequests, playbackRequests } from './playback-metrics.js';
+import { ViewerCounter } from './viewer-counter.js';
+import { WaiterLimits } from './waiter-limits.js';
+
+export interface PlaybackLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PlaybackServerOptions {
+  port: number;
+  host?: string;
+  logger?: PlaybackLogger;
+  /** in-memory routing table kept by the lead: playback id -> stream */
+  resolve: (playbackId: string) => { streamId: string; accessPolicy: AccessPolicy } | undefined;
+  /** the stream's live packager, undefined when the stream is not live */
+  packagerFor: (streamId: string) => LivePackager | undefined;
+  verifyToken: (token: string, playbackId: string) => Promise<boolean>;
+  /** held blocking requests per stream (default 2000) and in total (default 20 000) */
+  maxWaitersPerStream?: number;
+  maxWaiters?: number;
+  /** longest hold of a blocking playlist/part/segment request (default 3 target durations) */
+  holdTimeoutMs?: number;
+  /** how long a first request waits for a just-started stream's first segment (default max(4 s, hold)) */
+  firstMediaWaitMs?: number;
+  viewers?: ViewerCounter;
+}
+
+type FileKind = PlaybackPath['file']['kind'];
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: PlaybackPath;
+  streamId: string;
+  packager: LivePackager;
+  /** "?token=..." carried into every URL the playlists write, or "" */
+  suffix: string;
+  query: URLSearchParams;
+}
+
+const NUM_RE = /^\d{1,12}$/;
+
+export class PlaybackServer {
+  readonly viewers: ViewerCounter;
+  private readonly server: Server;
+  private readonly limits: WaiterLimits;
+  private readonly opts: PlaybackServerOptions;
+
+  constructor(opts: PlaybackServerOptions) {
+    this.opts = opts;
+    this.viewers = opts.viewers ?? new ViewerCounter();
+    this.limits = new WaiterLimits(opts.maxWaitersPerStream ?? 2000, opts.maxWaiters ?? 20_000);
+    this.server = createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    // Players poll every part target: keep their connections open well past that.
+    this.server.keepAliveTimeout = 30_000;
+    this.server.headersTimeout = 35_000;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  address(): AddressInfo | undefined {
+    return (this.server.address() as AddressInfo | null) ?? undefined;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  viewerCount(streamId: string): number {
+    return this.viewers.viewerCount(streamId);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let kind: FileKind | 'other' = 'other';
+    res.on('finish', () => playbackRequests.inc({ kind, status: String(res.statusCode) }));
+    if (req.method === 'OPTIONS') {
+      sendPreflight(req, res);
+      return;
+    }
+    applyCors(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD, OPTIONS');
+      sendError(res, 405, 'method not allowed', 'Playback answers GET, HEAD and OPTIONS', NO_STORE);
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = parsePlaybackPath(q < 0 ? url : url.slice(0, q));
+    if (!path) {
+      sendError(res, 404, 'not found', 'No such playback URL');
+      return;
+    }
+    kind = path.file.kind;
+    this.route(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1))).catch((err: unknown) => {
+      this.opts.logger?.error({ err, url }, 'playback request failed');
+      sendError(res, 500, 'internal error', 'The playback listener failed to answer', NO_STORE);
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, path: PlaybackPath, query: URLSearchParams): Promise<void> {
+    const entry = this.opts.resolve(path.playbackId);
+    if (!entry) {
+      sendError(res, 404, 'playbackId not found', `The playback id ${path.playbackId} does not exist`);
+      return;
+    }
+    let suffix = '';
+    if (entry.accessPolicy === 'private') {
+      // Private ids: the token is checked on every request and carried into every child URL.
+      const token = query.get('token');
+      if (!token) {
+        sendError(res, 403, 'token required', 'This playback id is private: add ?token=<JWT>', NO_STORE);
+        return;
+      }
+      if (!(await this.opts.verifyToken(token, path.playbackId))) {
+        sendError(res, 403, 'invalid token', 'The playback token is invalid, expired or not for this playback id', NO_STORE);
+        return;
+      }
+      suffix = `?token=${encodeURIComponent(token)}`;
+    }
+    const packager = this.opts.packagerFor(entry.streamId);
+    if (!packager) {
+      sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
+      return;
+    }
+    const ctx: Ctx = { req, res, path, streamId: entry.streamId, packager, suffix, query };
+    switch (path.file.kind) {
+      case 'multivariant': return this.multivariant(ctx);
+      case 'playlist': return this.mediaPlaylist(ctx);
+      case 'init': return this.init(ctx, path.file.id);
+      case 'segment': return this.segment(ctx, path.file.msn);
+      case 'part': return this.part(ctx, path.file.msn, path.file.part);
+    }
+  }
+
+  private viewerKey(req: IncomingMessage): string {
+    return `${req.socket.remoteAddress ?? ''}|${req.headers['user-agent'] ?? ''}`;
+  }
+
+  /**
+   * A stream that just went live may not have a complete segment yet (hls.js calls a playlist with
+   * parts only "empty"; players without LL support need a segment): wait for it, bounded.
+   */
+  private async ensureMedia(ctx: Ctx): Promise<boolean | 'busy'> {
+    if (ctx.packager.hasSegment) return true;
+    if (ctx.packager.isEnded) return false;
+    const waitMs = this.opts.firstMediaWaitMs ?? Math.max(4000, this.holdMs(ctx.packager));
+    return this.hold(ctx, () => ctx.packager.waitFor(0, undefined, waitMs));
+  }
+
+  /** Run a wait inside the per-stream/global caps; 'busy' when a cap is reached (the caller answers 503). */
+  private async hold(ctx: Ctx, wait: () => Promise<boolean>): Promise<boolean | 'busy'> {
+    if (!this.limits.acquire(ctx.streamId)) return 'busy';
+    playbackHeldRequests.inc();
+    try {
+      return await wait();
+    } finally {
+      this.limits.release(ctx.streamId);
+      playbackHeldRequests.dec();
+    }
+  }
+
+  private holdMs(p: LivePackager): number {
+    return this.opts.holdTimeoutMs ?? 3 * p.options.targetDurationS * 1000;
+  }
+
+  private mediaReady(ctx: Ctx, ready: boolean | 'busy'): boolean {
+    if (ready === 'busy') sendBusy(ctx.res);
+    else if (!ready) sendError(ctx.res, 412, 'stream not ready', 'The live stream has no media yet; retry in a moment');
+    return ready === true;
+  }
+
+  private async multivariant(ctx: Ctx): Promise<void> {
+    this.viewers.touch(ctx.streamId, this.viewerKey(ctx.req));
+    if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
+    const info = ctx.packager.variantInfo();
+    if (!info) {
+      sendError(ctx.res, 412, 'stream not ready', 'The live stream has no media yet; retry in a moment');
+      return;
+    }
+    const text = writeMultivariantPlaylist({
+      variants: [{
+        uri: `${ctx.path.playbackId}/${MEDIA_PLAYLIST_NAME}`,
+        bandwidth: info.bandwidth,
+        averageBandwidth: info.averageBandwidth,
+        codecs: info.codecs,
+        ...(info.resolution ? { resolution: info.resolution } : {}),
+        ...(info.frameRate !== undefined ? { frameRate: info.frameRate } : {}),
+      }],
+      uriSuffix: ctx.suffix,
+    });
+    sendBody(ctx.res, PLAYLIST_TYPE, SHORT, text);
+  }
+
+  private async mediaPlaylist(ctx: Ctx): Promise<void> {
+    const { packager, query, res } = ctx;
+    this.viewers.touch(ctx.streamId, this.viewerKey(ctx.req));
+    const msnText = query.get('_HLS_msn');
+    const partText = query.get('_HLS_part');
+    let cache = SHORT;
+    if (msnText !== null || partText !== null) {
+      // "_HLS_part ... MUST be accompanied by _HLS_msn": a part without an msn is a bad request.
+      if (msnText === null || !NUM_RE.test(msnText) || (partText !== null && !NUM_RE.test(partText))) {
+        sendError(res, 400, 'bad blocking request', '_HLS_msn must be a number (and _HLS_part needs _HLS_msn)', NO_STORE);
+        return;
+      }
+      const msn = Number(msnText);
+      const part = partText === null ? undefined : Number(partText);
+      // "If the _HLS_msn is greater than the Media Sequence Number of the last Media Segment in the
+      // current Playlist plus two, the Server SHOULD immediately return Bad Request, such as HTTP 400."
+      if (msn > packager.lastMsn + 2) {
+        sendError(res, 400, 'bad blocking request', `_HLS_msn ${msn} is too far ahead of the live edge`, NO_STORE);
+        return;
+      }
+      const ok = packager.isAvailable(msn, part)
+        // "the Server MUST hold the request until a Playlist contains ... or later"; we give up after
+        // three target durations and answer with what exists.
+        || await this.hold(ctx, () => packager.waitFor(msn, part, this.holdMs(packager)));
+      if (ok === 'busy') return sendBusy(res);
+      if (res.destroyed) return; // the player went away while we held its request
+      // A satisfied blocking response describes that msn/part for good: cache it a little longer.
+      cache = ok ? `public, max-age=${3 * packager.options.targetDurationS}` : SHORT;
+    }
+    if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
+    sendBody(res, PLAYLIST_TYPE, cache, packager.mediaPlaylist(ctx.suffix));
+  }
+
+  private init(ctx: Ctx, id: number): void {
+    const data = ctx.packager.getInit(id);
+    if (!data) {
+      sendError(ctx.res, 404, 'not found', `No init segment ${id}`);
+      return;
+    }
+    playbackBytes.inc(data.length);
+    sendBody(ctx.res, MP4_TYPE, IMMUTABLE, data);
+  }
+
+  private async segment(ctx: Ctx, msn: number): Promise<void> {
+    const { packager } = ctx;
+    let data = packager.getSegment(msn);
+    // A segment still being written (a player asking early): hold until it completes, bounded.
+    if (!data && msn >= packager.lastMsn && msn <= packager.lastMsn + 1 && !packager.isEnded) {
+      if (await this.hold(ctx, () => packager.waitFor(msn, undefined, this.holdMs(packager))) === 'busy') {
+        return sendBusy(ctx.res);
+      }
+      data = packager.getSegment(msn);
+    }
+    if (!data) {
+      sendError(ctx.res, 404, 'not found', `Segment ${msn} is not available`, ERROR_CACHE);
+      return;
+    }
+    for (const d of data) playbackBytes.inc(d.length);
+    sendBody(ctx.res, MP4_TYPE, IMMUTABLE, data);
+  }
+
+  private async part(ctx: Ctx, msn: number, index: number): Promise<void> {
+    const { packager } = ctx;
+    let part = packager.getPart(msn, index);
+    // The preload hint names the next part before it exists: "the server ... responds to the
+    // request once the Partial Segment is complete". Only the next segment or two can be waited for.
+    if (!part && msn <= packager.lastMsn + 1 && !packager.isAvailable(msn, index) && !packager.isEnded) {
+      if (await this.hold(ctx, () => packager.waitFor(msn, index, this.holdMs(packager))) === 'busy') {
+        return sendBusy(ctx.res);
+      }
+      part = packager.getPart(msn, index);
+    }
+    if (!part) {
+      sendError(ctx.res, 404, 'not found', `Part ${msn}.${index} is not available`, ERROR_CACHE);
+      return;
+    }
+    playbackBytes.inc(part.data.length);
+    sendBody(ctx.res, MP4_TYPE, IMMUTABLE, part.data);
+  }
+}
+
+function sendBusy(res: ServerResponse): void {
+  res.setHeader('retry-after', '1');
+  sendError(res, 503, 'busy', 'Too many held requests; retry shortly', NO_STORE);
+}

@@ -1,0 +1,37 @@
+/** One publisher's FLV media: video + audio tag demuxers with once-per-kind warnings. */
+import type { FrameSink } from '../../media/frame.js';
+import { FlvAudioDemuxer } from './flv-audio-demuxer.js';
+import { FlvVideoDemuxer } from './flv-video-demuxer.js';
+
+export interface FlvDemuxSink extends FrameSink {
+  /** called once per distinct kind of dropped media (unsupported codec, frames before config) */
+  onWarning?(message: string): void;
+}
+
+export class FlvDemuxer {
+  readonly video: FlvVideoDemuxer;
+  readonly audio: FlvAudioDemuxer;
+  private readonly warned = new Set<string>();
+
+  constructor(sink: FlvDemuxSink) {
+    const inner = {
+      onConfig: sink.onConfig.bind(sink),
+      onFrame: sink.onFrame.bind(sink),
+      onWarning: (key: string, message: string): void => {
+        if (this.warned.has(key) || this.warned.size > 64) return;
+        this.warned.add(key);
+        sink.onWarning?.(message);
+      },
+    };
+    this.video = new FlvVideoDemuxer(inner);
+    this.audio = new FlvAudioDemuxer(inner);
+  }
+
+  pushVideo(body: Buffer, ms: number): void {
+    this.video.push(body, ms);
+  }
+
+  pushAudio(body: Buffer, ms: number): void {
+    this.audio.push(body, ms);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Starts the control plane: opens the store (migrations), ensures the admin token and flag webhook endpoints,
+ * starts the webhook worker and the REST API, then lets the media plane plug in through `hooks.media`.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { NoopLiveControl } from './api/noop-live-control.js';
+import { buildApi } from './api/api-app.js';
+import type { ServerConfig } from './config.js';
+import type { LiveControl } from './core/contracts.js';
+import { StreamsService } from './core/streams-service.js';
+import { Store } from './store/store.js';
+import { countTokens, createToken, upsertToken } from './store/token-repo.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { syncFlagEndpoints } from './webhooks/webhook-endpoints.js';
+
+/** What the media plane returns: its own shutdown, and optionally the LiveControl the API should call. */
+export interface MediaPlane {
+  liveControl?: LiveControl;
+  close(): Promise<void>;
+}
+
+/** What the media plane gets to start with. */
+export interface MediaContext {
+  config: ServerConfig;
+  store: Store;
+  logger: Logger;
+  setLiveControl(lc: LiveControl): void;
+}
+
+export interface ServerHooks {
+  media?: (ctx: MediaContext) => Promise<MediaPlane>;
+  /** use this logger instead of a new pino logger on stdout */
+  logger?: Logger;
+}
+
+export interface ServerHandle {
+  config: ServerConfig;
+  store: Store;
+  api: FastifyInstance;
+  logger: Logger;
+  /** the API port actually bound (differs from config.apiPort when that is 0) */
+  apiPort: number;
+  /** set when this start created the admin token (print it once) */
+  createdAdminToken?: { id: string; secret: string };
+  /** set when --webhook-url endpoints got a freshly generated secret (print it once) */
+  generatedWebhookSecret?: string;
+  setLiveControl(lc: LiveControl): void;
+  liveControl(): LiveControl;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<ServerHandle> {
+  const logger = hooks.logger ?? pino({ level: config.logLevel });
+  const store = await Store.open(config.database);
+  let liveControl: LiveControl = new NoopLiveControl();
+  let ready = false;
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    ready = false;
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    let createdAdminToken: { id: string; secret: string } | undefined;
+    if (config.adminTokenId !== undefined && config.adminTokenSecret !== undefined) {
+      // "ONAIR_TOKEN_ID + ONAIR_TOKEN_SECRET in the environment instead define that admin token"
+      await upsertToken(store.db, config.adminTokenId, config.adminTokenSecret, 'write', 'admin (environment)');
+    } else if ((await countTokens(store.db)) === 0) {
+      // "On first start with no token it creates an admin access token and prints its id and secret once"
+      const t = await createToken(store.db, 'write', { name: 'admin' });
+      createdAdminToken = { id: t.id, secret: t.secret };
+    }
+    const flag = await syncFlagEndpoints(store, config.webhookUrls, config.webhookSecret);
+    await store.resetLiveStatuses();
+
+    const worker = new DeliveryWorker(store, {
+      retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, pollMs: config.webhookPollMs,
+      logger: logger.child({ module: 'webhooks' }),
+    });
+    worker.start();
+    closers.push(() => worker.stop());
+
+    const streams = new StreamsService(store);
+    const api = await buildApi({ store, streams, liveControl: () => liveControl, config }, { logger, isReady: () => ready });
+    await api.listen({ host: config.host, port: config.apiPort });
+    closers.push(() => api.close());
+    const apiPort = (api.server.address() as AddressInfo).port;
+
+    const setLiveControl = (lc: LiveControl) => { liveControl = lc; };
+    if (hooks.media) {
+      const media = await hooks.media({ config, store, logger, setLiveControl });
+      closers.push(() => media.close());
+      if (media.liveControl) liveControl = media.liveControl;
+    }
+    ready = true;
+    const handle: ServerHandle = {
+      config, store, api, logger, apiPort, setLiveControl,
+      liveControl: () => liveControl,
+      close: closeAll,
+    };
+    if (createdAdminToken) handle.createdAdminToken = createdAdminToken;
+    if (flag.generatedSecret !== undefined) handle.generatedWebhookSecret = flag.generatedSecret;
+    return handle;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

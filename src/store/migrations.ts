@@ -1,0 +1,115 @@
+/** Schema migrations (Kysely Migrator, in-code provider): the same steps on SQLite and Postgres. */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type Engine = 'sqlite' | 'postgres';
+
+function initial(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('access_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('permission', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('live_streams')
+        .addColumn('stream_id', 'text', (c) => c.primaryKey())
+        .addColumn('stream_key', 'text', (c) => c.notNull().unique())
+        .addColumn('srt_secret', 'text', (c) => c.notNull().unique())
+        .addColumn('srt_playback_stream_id', 'text', (c) => c.notNull().unique())
+        .addColumn('srt_playback_secret', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('trial', 'integer', (c) => c.notNull())
+        .addColumn('max_resolution', 'text', (c) => c.notNull())
+        .addColumn('max_duration', 'integer', (c) => c.notNull())
+        .addColumn('reconnect_window', 'integer', (c) => c.notNull())
+        .addColumn('enable_recording', 'integer', (c) => c.notNull())
+        .addColumn('enable_dvr_mode', 'integer', (c) => c.notNull())
+        .addColumn('media_policy', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('low_latency', 'integer', (c) => c.notNull())
+        .addColumn('closed_captions', 'integer', (c) => c.notNull())
+        .addColumn('media_ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('live_streams_created').on('live_streams').columns(['created_at', 'stream_id']).execute();
+      await db.schema.createTable('playback_ids')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('stream_id', 'text', (c) => c.notNull())
+        .addColumn('access_policy', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('playback_ids_stream').on('playback_ids').column('stream_id').execute();
+      await db.schema.createTable('simulcast_targets')
+        .addColumn('simulcast_id', 'text', (c) => c.primaryKey())
+        .addColumn('stream_id', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('stream_key', 'text', (c) => c.notNull())
+        .addColumn('is_enabled', 'integer', (c) => c.notNull())
+        .addColumn('metadata', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('simulcast_targets_stream').on('simulcast_targets').column('stream_id').execute();
+      await db.schema.createTable('signing_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('webhook_endpoints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('webhook_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      // The only engine-specific column: an auto-increment key that orders the outbox.
+      await db.schema.createTable('webhook_deliveries')
+        .addColumn('id', engine === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('order_key', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_ms', 'bigint', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_pending')
+        .on('webhook_deliveries').columns(['state', 'endpoint_id', 'order_key', 'id']).execute();
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly engine: Engine) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { '0001_initial': initial(this.engine) };
+  }
+}
+
+/** Bring the schema up to date; throws with the failing migration's error. */
+export async function migrateToLatest(db: Kysely<any>, engine: Engine): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeProvider(engine), migrationTableName: 'onair_migrations', migrationLockTableName: 'onair_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const why = error instanceof Error ? error.message : String(error ?? '');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`);
+  }
+}

@@ -1,0 +1,30 @@
+/** Open the Kysely database for a `--database` setting: better-sqlite3 (WAL) by default, pg for postgres:// URLs. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { isPostgresUrl } from '../config.js';
+import type { Database } from './db-schema.js';
+import type { Engine } from './migrations.js';
+
+// Postgres int8 (bigint columns, counts) as JS numbers: every value onair stores fits in 2^53.
+pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  engine: Engine;
+}
+
+export function openDatabase(database: string): OpenedDatabase {
+  if (isPostgresUrl(database)) {
+    const pool = new pg.Pool({ connectionString: database, max: 10 });
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres' };
+  }
+  mkdirSync(dirname(database), { recursive: true });
+  const sqlite = new BetterSqlite3(database);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), engine: 'sqlite' };
+}

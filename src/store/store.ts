@@ -1,0 +1,140 @@
+/**
+ * The store: one Kysely database (SQLite or Postgres) behind transactions that write a change and its
+ * webhook outbox rows together. Implements the media plane's MediaStore.
+ */
+import { EventEmitter } from 'node:events';
+import type { Kysely, Transaction } from 'kysely';
+import type { LifecycleEvent, MediaStore, StreamRecord, StreamStatus, AccessPolicy } from '../core/contracts.js';
+import { newUuid } from '../core/streams-ids.js';
+import { toLiveStream, toStreamRecord } from '../core/streams-serialize.js';
+import { buildEnvelope, type WebhookEventInput, type Workspace } from '../webhooks/webhook-envelope.js';
+import type { Database } from './db-schema.js';
+import { migrateToLatest, type Engine } from './migrations.js';
+import { openDatabase } from './open-database.js';
+import { ensureSetting } from './settings-repo.js';
+import { listAllSigningKeys } from './signing-key-repo.js';
+import { listAllPlaybackIds, loadStream, updateStream } from './stream-repo.js';
+import { enqueueEvent } from './webhook-repo.js';
+
+export type Db = Kysely<Database>;
+/** Queues a webhook event inside the current transaction. */
+export type Enqueue = (event: WebhookEventInput) => Promise<void>;
+
+export interface StoreOptions {
+  /** workspace name in webhook envelopes (FastPix example: "production") */
+  workspaceName?: string;
+}
+
+export class Store implements MediaStore {
+  private readonly emitter = new EventEmitter();
+
+  private constructor(
+    readonly db: Db,
+    readonly engine: Engine,
+    readonly workspace: Workspace,
+  ) {
+    this.emitter.setMaxListeners(50);
+  }
+
+  /** Open the database, run migrations, and load the workspace identity. */
+  static async open(database: string, opts: StoreOptions = {}): Promise<Store> {
+    const { db, engine } = openDatabase(database);
+    try {
+      await migrateToLatest(db, engine);
+      const id = await ensureSetting(db, 'workspace_id', newUuid);
+      return new Store(db, engine, { id, name: opts.workspaceName ?? 'onair' });
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    await this.db.destroy();
+  }
+
+  /**
+   * Run `fn` in one transaction; events it enqueues commit (or roll back) with its changes. After commit,
+   * the delivery worker is nudged.
+   */
+  async transact<T>(fn: (trx: Transaction<Database>, enqueue: Enqueue) => Promise<T>): Promise<T> {
+    let queued = 0;
+    const result = await this.db.transaction().execute(async (trx) => {
+      const enqueue: Enqueue = async (event) => {
+        queued += await enqueueEvent(trx, buildEnvelope(event, this.workspace), Date.now());
+      };
+      return fn(trx, enqueue);
+    });
+    if (queued > 0) this.emitter.emit('outbox');
+    return result;
+  }
+
+  /** Called after every commit that queued webhook deliveries. */
+  onOutbox(cb: () => void): () => void {
+    this.emitter.on('outbox', cb);
+    return () => this.emitter.off('outbox', cb);
+  }
+
+  /** Called after signing keys are created or deleted (the playback listener reloads its JWT keys). */
+  onSigningKeysChanged(cb: () => void): () => void {
+    this.emitter.on('signing-keys', cb);
+    return () => this.emitter.off('signing-keys', cb);
+  }
+
+  notifySigningKeysChanged(): void {
+    this.emitter.emit('signing-keys');
+  }
+
+  /** Public keys of all signing keys: id -> PEM. */
+  async listSigningKeys(): Promise<Map<string, string>> {
+    const rows = await listAllSigningKeys(this.db);
+    return new Map(rows.map((r) => [r.id, r.publicKey]));
+  }
+
+  // ---- MediaStore ----
+
+  async findStreamByKey(streamKey: string): Promise<StreamRecord | undefined> {
+    const s = await loadStream(this.db, streamKey, 'stream_key');
+    return s && toStreamRecord(s);
+  }
+
+  async findStreamById(streamId: string): Promise<StreamRecord | undefined> {
+    const s = await loadStream(this.db, streamId);
+    return s && toStreamRecord(s);
+  }
+
+  async findStreamBySrtPlaybackId(srtPlaybackStreamId: string): Promise<StreamRecord | undefined> {
+    const s = await loadStream(this.db, srtPlaybackStreamId, 'srt_playback_stream_id');
+    return s && toStreamRecord(s);
+  }
+
+  listPlaybackIds(): Promise<{ playbackId: string; streamId: string; accessPolicy: AccessPolicy }[]> {
+    return listAllPlaybackIds(this.db);
+  }
+
+  async recordLifecycle(streamId: string, status: StreamStatus | undefined, event: LifecycleEvent): Promise<StreamRecord | undefined> {
+    return this.transact(async (trx, enqueue) => {
+      if (status !== undefined) await updateStream(trx, streamId, { status });
+      const s = await loadStream(trx, streamId);
+      if (!s) return undefined;
+      await enqueue({ type: event, objectId: streamId, status: s.status, data: toLiveStream(s, 'get') });
+      return toStreamRecord(s);
+    });
+  }
+
+  async resetLiveStatuses(): Promise<void> {
+    const rows = await this.db.selectFrom('live_streams').select('stream_id').where('status', 'in', ['preparing', 'active']).execute();
+    for (const r of rows) await this.recordLifecycle(r.stream_id, 'idle', 'video.live_stream.idle');
+  }
+
+  async listSrtCredentials(): Promise<{ streamId: string; srtSecret: string; srtPlaybackStreamId: string; srtPlaybackSecret: string; status: StreamStatus }[]> {
+    const rows = await this.db.selectFrom('live_streams')
+      .select(['stream_id', 'srt_secret', 'srt_playback_stream_id', 'srt_playback_secret', 'status']).execute();
+    return rows.map((r) => ({ streamId: r.stream_id, srtSecret: r.srt_secret, srtPlaybackStreamId: r.srt_playback_stream_id, srtPlaybackSecret: r.srt_playback_secret, status: r.status as StreamStatus }));
+  }
+
+  async listSigningPublicKeys(): Promise<{ id: string; publicKey: string }[]> {
+    return (await listAllSigningKeys(this.db)).map((r) => ({ id: r.id, publicKey: r.publicKey }));
+  }
+}

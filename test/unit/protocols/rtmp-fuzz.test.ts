@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RtmpChunkReader } from '../../../src/protocols/rtmp/rtmp-chunk-reader.js';
+import { RtmpChunkWriter } from '../../../src/protocols/rtmp/rtmp-chunk-writer.js';
+import { decodeCommand } from '../../../src/protocols/rtmp/rtmp-command.js';
+import { encodeAmf0 } from '../../../src/protocols/amf0/amf0-encoder.js';
+import { ProtocolError } from '../../../src/protocols/errors.js';
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A plausible session: commands and media on several chunk streams, chunk size change midway. */
+function session(rnd: () => number): Buffer {
+  const w = new RtmpChunkWriter();
+  const parts: Buffer[] = [w.write(3, 20, 0, 0, encodeAmf0('connect', 1, { app: 'live' }))];
+  let ts = 0;
+  for (let i = 0; i < 30; i++) {
+    ts += Math.floor(rnd() * 40);
+    if (i === 10) {
+      parts.push(w.write(2, 1, 0, 0, Buffer.from('00001000', 'hex')));
+      w.chunkSize = 4096;
+    }
+    const size = Math.floor(rnd() * 6000);
+    parts.push(w.write(4 + (i % 3), i % 2 ? 8 : 9, 1, ts + (i === 20 ? 0x1000000 : 0), Buffer.alloc(size, i)));
+  }
+  return Buffer.concat(parts);
+}
+
+test('rtmp fuzz: valid sessions in random slices always reassemble the same messages', () => {
+  const rnd = mulberry32(42);
+  for (let n = 0; n < 20; n++) {
+    const bytes = session(rnd);
+    const whole = new RtmpChunkReader().feed(bytes).map((m) => [m.csid, m.type, m.timestamp, m.payload.length, m.payload[0]]);
+    assert.equal(whole.length, 32);
+    const r = new RtmpChunkReader();
+    const sliced = [];
+    for (let p = 0; p < bytes.length; ) {
+      const step = 1 + Math.floor(rnd() * (rnd() < 0.3 ? 8 : 3000));
+      sliced.push(...r.feed(bytes.subarray(p, p + step)));
+      p += step;
+    }
+    assert.deepEqual(sliced.map((m) => [m.csid, m.type, m.timestamp, m.payload.length, m.payload[0]]), whole);
+  }
+});
+
+test('rtmp fuzz: random, truncated and mutated chunk streams -> messages or ProtocolError, bounded memory and time', () => {
+  const rnd = mulberry32(7);
+  const start = Date.now();
+  const before = process.memoryUsage().rss;
+  for (let n = 0; n < 3000; n++) {
+    let bytes: Buffer;
+    const mode = n % 3;
+    if (mode === 0) bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256)));
+    else {
+      bytes = Buffer.from(session(rnd).subarray(0, 1 + Math.floor(rnd() * 4000)));
+      if (mode === 2) for (let f = 0; f < 1 + rnd() * 6; f++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 256);
+    }
+    const r = new RtmpChunkReader();
+    try {
+      for (let p = 0; p < bytes.length; p += 64) {
+        for (const m of r.feed(bytes.subarray(p, p + 64))) {
+          if (m.type === 20) {
+            try {
+              decodeCommand(m.type, m.payload);
+            } catch (err) {
+              assert.ok(err instanceof ProtocolError, String(err));
+            }
+          }
+        }
+      }
+    } catch (err) {
+      assert.ok(err instanceof ProtocolError, String(err));
+    }
+  }
+  assert.ok(Date.now() - start < 10000, 'bounded time');
+  assert.ok(process.memoryUsage().rss - before < 512 * 1024 * 1024, 'bounded memory');
+});
+
+test('rtmp fuzz: huge chunk sizes and absurd lengths are refused before allocation', () => {
+  const r = new RtmpChunkReader({ maxMessageLength: 1 << 20 });
+  assert.throws(() => r.feed(Buffer.from('06000000ffffff0901000000', 'hex')), (e: unknown) => e instanceof ProtocolError && e.code === 'RTMP_MESSAGE_LENGTH');
+  assert.throws(
+    () => new RtmpChunkReader().feed(Buffer.from('020000000000040100000000' + '7fffffff', 'hex')),
+    (e: unknown) => e instanceof ProtocolError && e.code === 'RTMP_CHUNK_SIZE',
+  );
+});
