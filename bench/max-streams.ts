@@ -6,14 +6,15 @@ import { sleep } from './lib/wait.js';
 
 export const maxStreamsMetric = 'max live streams (2 cores)';
 
-const STEP = 10;
 const STEP_MS = 15_000;
-const MAX_STREAMS = 150;
 const MAX_RAMP_MS = 5 * 60_000;
 /** ffmpeg -re publishers below this media-seconds per wall-second are falling behind real time. */
 const MIN_RATE = 0.95;
 
 export async function measureMaxStreams(ctx: BenchContext): Promise<ResultRow[]> {
+  const MAX_STREAMS = ctx.maxStreamsCap;
+  // +10 per step up to 150; a higher cap takes bigger steps so the ramp still fits in the time limit.
+  const STEP = Math.max(10, Math.ceil(MAX_STREAMS / 15 / 10) * 10);
   const rows: ResultRow[] = [];
   for (const name of ctx.servers) {
     ctx.log(`max: ${name}, +${STEP} streams every ${STEP_MS / 1000} s up to ${MAX_STREAMS} or ${MAX_RAMP_MS / 60_000} min`);
@@ -46,7 +47,8 @@ export async function measureMaxStreams(ctx: BenchContext): Promise<ResultRow[]>
         await farm.stop();
       }
       ctx.log(`  ${name}: last healthy ${lastHealthy}; stopped: ${why}`);
-      out.push(row(maxStreamsMetric, name, lastHealthy, 'streams', `${lastHealthy}${lastHealthy >= MAX_STREAMS ? '+' : ''}`, why));
+      const capped = lastHealthy >= MAX_STREAMS;
+      out.push({ ...row(maxStreamsMetric, name, lastHealthy, 'streams', `${lastHealthy}${capped ? '+ (cap)' : ''}`, why), atLimit: capped });
     });
     rows.push(...result.rows);
   }

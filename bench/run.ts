@@ -1,6 +1,6 @@
 /**
  * The onair benchmark suite: onair side by side with nginx-rtmp (HLS) and node-media-server on this machine.
- * Usage: npm run bench -- [--quick] [--only cpu|max|latency|rps] [--servers onair,nginx-hls,nms]
+ * Usage: npm run bench -- [--quick] [--only cpu,max,latency,rps] [--servers onair,nginx-hls,nms] [--max-cap 150]
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -37,16 +37,20 @@ const TARGETS: Target[] = [
 
 interface Options {
   quick: boolean;
+  maxCap: number;
   only: MeasurementName[];
   servers: ServerName[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS };
+  const options: Options = { quick: false, maxCap: 150, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
-    else if (arg === '--only' || arg === '--servers') {
+    else if (arg === '--max-cap') {
+      options.maxCap = Number(argv[++i]);
+      if (!Number.isInteger(options.maxCap) || options.maxCap < 10 || options.maxCap > 1000) throw new Error('--max-cap needs an integer 10..1000');
+    }    else if (arg === '--only' || arg === '--servers') {
       const value = argv[++i];
       if (!value) throw new Error(`${arg} needs a value`);
       const names = value.split(',');
@@ -58,7 +62,7 @@ function parseArgs(argv: string[]): Options {
         options.servers = names as ServerName[];
       }
     } else if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--quick] [--only cpu,max,latency,rps] [--servers onair,nginx-hls,nms]');
+      console.log('npm run bench -- [--quick] [--only cpu,max,latency,rps] [--servers onair,nginx-hls,nms] [--max-cap 150]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -72,7 +76,7 @@ function notes(options: Options, descriptions: Map<string, string>): string[] {
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; all servers, publishers, pollers and wrk share these cores.`,
     'publishers: ffmpeg -re -stream_loop -1 -c copy of bench/out/clip.flv (720p30 H.264/AAC ~3 Mbit/s, 1 s GOP); their CPU is not counted but it competes (matters most for max streams).',
     'CPU: utime+stime of the server process tree (nginx master+worker; NMS node + its ffmpeg per stream; onair node + children) over the window.',
-    'max streams: +10 every 15 s up to 150 / 5 min; healthy = every playlist advancing within 6 s and every publisher >= 0.95x real time.',
+    `max streams: +${Math.max(10, Math.ceil(options.maxCap / 15 / 10) * 10)} every 15 s up to ${options.maxCap} (--max-cap) / 5 min; healthy = every playlist advancing within 6 s and every publisher >= 0.95x real time; "N+ (cap)" = still healthy at the cap.`,
     'rps: wrk -t2 -c200 against the newest media playlist / newest full segment with one live stream; 2xx only; one nginx worker.',
   ];
   if (options.quick) lines.push('--quick: 1 and 5 streams, 8 s CPU windows, no ramp, 5 s wrk slices, 5 background streams for latency.');
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
   ensureDir(outDir);
   const clipPath = await ensureClip(log);
   const descriptions = new Map<string, string>();
-  const ctx: BenchContext = { quick: options.quick, clipPath, servers: options.servers, log, descriptions };
+  const ctx: BenchContext = { quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap };
   const rows: ResultRow[] = [];
   for (const name of options.only) {
     try {

@@ -12,6 +12,8 @@ export interface BenchContext {
   log: (line: string) => void;
   /** Server name -> how it ran (version, entry point), filled as servers start; for the table notes. */
   descriptions: Map<string, string>;
+  /** Upper bound of the max-streams ramp (default 150). */
+  maxStreamsCap: number;
 }
 
 export function makeServer(name: ServerName): MediaServer {

@@ -11,6 +11,8 @@ export interface ResultRow {
   /** What the cell shows: the figure with context, or "n/a (error ...)". */
   display: string;
   note?: string;
+  /** The figure is a bound the run imposed (e.g. the ramp's stream cap), not the server's limit. */
+  atLimit?: boolean;
 }
 
 /** A target compares onair's figure with nginx-hls's (ratio) or with an absolute bound. */
@@ -62,8 +64,10 @@ export function renderTable(rows: ResultRow[], servers: string[], targets: Targe
     if (target) {
       const onair = rows.find((r) => r.metric === metric && r.server === 'onair')?.value ?? null;
       const nginx = rows.find((r) => r.metric === metric && r.server === 'nginx-hls')?.value ?? null;
+      const nginxAtLimit = rows.find((r) => r.metric === metric && r.server === 'nginx-hls')?.atLimit === true;
       const ok = onair === null ? null : target.check(onair, nginx);
-      verdict = ok === null ? 'n/a' : ok ? 'hit' : 'miss';
+      // A ratio against a peer that only stopped at the run's cap says nothing about the peer's limit.
+      verdict = nginxAtLimit && target.text.includes('nginx') ? 'n/a (nginx at cap)' : ok === null ? 'n/a' : ok ? 'hit' : 'miss';
     }
     lines.push([metric, ...cells, target?.text ?? '', verdict]);
   }

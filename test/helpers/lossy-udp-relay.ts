@@ -14,6 +14,8 @@ export interface LossyUdpRelayOptions {
   /** extra hold for a reordered datagram, ms (default 5) */
   reorderExtraMs?: number;
   seed: number;
+  /** local address the relay's upstream sockets bind to: what the server sees as the caller (default 127.0.0.1) */
+  upstreamHost?: string;
 }
 
 export interface LossyUdpRelayStats {
@@ -74,7 +76,7 @@ export class LossyUdpRelay {
       const socket = createSocket('udp4');
       socket.on('message', (reply) => this.forward(reply, (m) => this.front.send(m, from.port, from.address)));
       socket.on('error', () => undefined);
-      socket.bind(0, '127.0.0.1');
+      socket.bind(0, this.opts.upstreamHost ?? '127.0.0.1');
       this.upstreams.set(key, socket);
       up = socket;
     }

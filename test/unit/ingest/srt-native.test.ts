@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSrtAddon, type NativeControlEvent, type NativeListenerOptions, type NativeSrtListener } from '../../../src/ingest/srt/native.js';
 import { SrtRejectCode, SRT_REJ_BADSECRET, SRT_REJ_UNSECURE } from '../../../src/ingest/srt/srt-reject-reasons.js';
-import { ensureSrtAddon, ffmpegPublish, killChildren, makeSample, run, waitFor } from './srt-test-kit.js';
+import { LossyUdpRelay } from '../../helpers/lossy-udp-relay.js';
+import { ensureSrtAddon, ffmpegPublish, killChildren, makeSample, waitFor } from './srt-test-kit.js';
 
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90kstream1';
 let dir: string;
@@ -160,17 +161,26 @@ test('flood guard: one address beyond the limit gets SRT_REJX_OVERLOAD, another 
     // Even the right passphrase from the flooding address is refused inside the window...
     const blocked = await ffmpegPublish(sample1, l.url(`streamid=stream1&passphrase=${SECRET}`));
     assert.notEqual(blocked.code, 0);
-    // ...while a caller from another loopback address is admitted (srt-live-transmit runs until killed).
-    const other = run('sh', [
-      '-c',
-      `cat '${sample1}' | exec srt-live-transmit -q file://con '${l.url(`adapter=127.0.0.2&streamid=stream1&passphrase=${SECRET}`)}'`,
-    ]);
-    await waitFor(() => l.events.some((e) => e.type === 'accept' && (l.bytes.get(e.socket) ?? 0) > 0), 'data from 127.0.0.2');
+    // ...while a caller from another loopback address (through a lossless relay bound to 127.0.0.2) is admitted.
+    const relay = await LossyUdpRelay.start({
+      targetHost: '127.0.0.1',
+      targetPort: l.listener.port(),
+      lossRate: 0,
+      delayMs: 0,
+      reorderRate: 0,
+      seed: 1,
+      upstreamHost: '127.0.0.2',
+    });
+    try {
+      const other = await ffmpegPublish(sample1, `srt://127.0.0.1:${relay.port}?streamid=stream1&passphrase=${SECRET}`);
+      assert.equal(other.code, 0, other.stderr);
+    } finally {
+      await relay.close();
+    }
     const accept = l.events.find((e) => e.type === 'accept');
     assert.ok(accept && accept.type === 'accept');
     assert.match(accept.peer, /^127\.0\.0\.2:/);
-    killChildren();
-    await other;
+    assert.ok((l.bytes.get(accept.socket) ?? 0) > 50_000);
   } finally {
     l.listener.shutdown();
   }

@@ -62,11 +62,14 @@ export interface ProbeResult {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number; nb_read_frames?: string }[];
 }
 
-/** ffprobe a URL (or file), counting decoded frames: proves the media actually decodes. */
-export async function probe(url: string, timeoutMs = 30_000): Promise<ProbeResult> {
+/**
+ * ffprobe a URL (or file), decoding `seconds` of it and counting frames: proves the media decodes.
+ * (A live playlist never ends, so the read is bounded.)
+ */
+export async function probe(url: string, seconds = 3, timeoutMs = 30_000): Promise<ProbeResult> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', '-rw_timeout', '10000000', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,width,height,nb_read_frames', '-of', 'json', url],
+    ['-v', 'error', '-rw_timeout', '10000000', '-read_intervals', `%+${seconds}`, '-count_frames', '-show_entries', 'stream=codec_type,codec_name,width,height,nb_read_frames', '-of', 'json', url],
     { timeout: timeoutMs },
   );
   return JSON.parse(stdout) as ProbeResult;
@@ -76,20 +79,4 @@ export async function probe(url: string, timeoutMs = 30_000): Promise<ProbeResul
 export async function decodeErrors(url: string, seconds: number): Promise<string> {
   const { stderr } = await run('ffmpeg', ['-v', 'error', '-t', String(seconds), '-i', url, '-f', 'null', '-'], { timeout: (seconds + 30) * 1000 });
   return stderr;
-}
-
-/** Polls `fn` until it returns a truthy value or the deadline passes (never a fixed sleep). */
-export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
 }

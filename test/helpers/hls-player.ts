@@ -1,0 +1,81 @@
+/**
+ * A real viewer: hls.js (lowLatencyMode) in Debian's Chromium, driven by playwright-core.
+ * The page is served from a tiny local server; the stream comes from onair's playback listener (CORS).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'));
+
+const PAGE = (src: string): string => `<!doctype html><html><body><video id="v" muted playsinline></video>
+<script src="/hls.js"></script><script>
+const s = window.__state = { errors: [], fatal: null, live: null, parts: 0, lowLatency: null, latency: null, time: 0, width: 0 };
+const video = document.getElementById('v');
+const hls = new Hls({ lowLatencyMode: true });
+s.lowLatency = hls.config.lowLatencyMode;
+hls.on(Hls.Events.ERROR, (_, d) => { s.errors.push(d.details); if (d.fatal) s.fatal = d.details; });
+hls.on(Hls.Events.LEVEL_UPDATED, (_, d) => { s.live = d.details.live; s.parts = (d.details.partList || []).length; });
+setInterval(() => { s.latency = hls.latency; s.time = video.currentTime; s.width = video.videoWidth; }, 100);
+hls.loadSource(${JSON.stringify(src)});
+hls.attachMedia(video);
+video.play().catch((e) => s.errors.push(String(e)));
+</script></body></html>`;
+
+export interface PlayerState {
+  errors: string[];
+  fatal: string | null;
+  live: boolean | null;
+  parts: number;
+  lowLatency: boolean;
+  latency: number | null;
+  time: number;
+  width: number;
+}
+
+export class HlsPlayer {
+  private constructor(private readonly browser: Browser, private readonly page: Page, private readonly pages: Server) {}
+
+  static async open(src: string): Promise<HlsPlayer> {
+    const pages = createServer((req, res) => {
+      if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(HLS_JS);
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE(src));
+    });
+    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--no-first-run', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
+    return new HlsPlayer(browser, page, pages);
+  }
+
+  state(): Promise<PlayerState> {
+    return this.page.evaluate(() => (window as unknown as { __state: PlayerState }).__state);
+  }
+
+  /** Waits until currentTime has advanced by `seconds` of playback; fails fast on a fatal hls.js error. */
+  async playFor(seconds: number, timeoutMs = 25_000): Promise<PlayerState & { advanced: number }> {
+    const deadline = Date.now() + timeoutMs;
+    let first: number | undefined;
+    let s = await this.state();
+    while (Date.now() < deadline) {
+      s = await this.state();
+      if (s.fatal) throw new Error(`fatal hls.js error ${s.fatal} (${s.errors.join(', ')})`);
+      if (s.time > 0 && first === undefined) first = s.time;
+      if (first !== undefined && s.time - first >= seconds) return { ...s, advanced: s.time - first };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`playback did not advance ${seconds}s in ${timeoutMs} ms: first=${first} now=${s.time} errors=${s.errors.join(', ')}`);
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+    await new Promise((r) => this.pages.close(r));
+  }
+}
