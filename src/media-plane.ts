@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccessPolicy, LiveControl, MediaStore } from './core/contracts.js';
 import { LiveSessions } from './core/live-sessions.js';
+import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub } from './core/stream-hub.js';
 import { RtmpServer } from './ingest/rtmp/rtmp-server.js';
 import { LivePackager } from './media/packager/index.js';
@@ -40,6 +41,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       onSessionStart: (streamId) => this.startPackager(streamId),
       onSessionEnd: (streamId) => this.endPackager(streamId),
     });
+    reportLiveSessions(this.sessions);
     this.verifier = createPlaybackTokenVerifier((kid) => this.keys.get(kid));
     this.playback = new PlaybackServer({
       port: config.playbackPort,
@@ -71,7 +73,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     const t = this.endedTimers.get(streamId);
     if (t) clearTimeout(t);
     this.endedTimers.delete(streamId);
-    const packager = new LivePackager();
+    // 200 ms parts: six frames at 30 fps, five parts to a 1 s segment (an even split keeps PART-HOLD-BACK low).
+    const packager = new LivePackager({ partTargetMs: 200 });
     this.packagers.set(streamId, packager);
     this.hub.subscribe(streamId, {
       onConfig: (c) => packager.onConfig(c),

@@ -1,8 +1,10 @@
 /** Spawns every benchmark child in its own process group and kills them all on exit, Ctrl-C or error. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { sleep } from './wait.js';
 
 const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
 let handlersInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -18,7 +20,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', () => { for (const child of live) killGroup(child, 'SIGKILL'); });
+  process.on('exit', () => {
+    for (const child of live) killGroup(child, 'SIGKILL');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       process.stderr.write(`\nbench: ${signal}, stopping ${live.size} child process(es)\n`);
@@ -36,6 +41,19 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));
   return child;
+}
+
+/** A fresh temp dir (on tmpfs by default) that is removed at exit even if its owner never gets to. */
+export function makeTempDir(prefix: string, base = '/dev/shm'): string {
+  installHandlers();
+  const dir = mkdtempSync(`${base}/${prefix}`);
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */

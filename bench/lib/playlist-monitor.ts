@@ -8,7 +8,6 @@ interface Watched {
   lastAdvanceAt: number;
   /** Set when the gap since the last advance exceeded stallMs since the last window start. */
   stalledInWindow: boolean;
-  advancesInWindow: number;
   lastError: string;
 }
 
@@ -25,12 +24,11 @@ export class PlaylistMonitor {
   private readonly watched: Watched[] = [];
   private running = false;
   private loop: Promise<void> | undefined;
-  private windowStart = Date.now();
 
   constructor(readonly pollMs = 2000, readonly stallMs = 6000) {}
 
   add(url: string): void {
-    this.watched.push({ url, progress: -1, lastAdvanceAt: Date.now(), stalledInWindow: false, advancesInWindow: 0, lastError: '' });
+    this.watched.push({ url, progress: -1, lastAdvanceAt: Date.now(), stalledInWindow: false, lastError: '' });
   }
 
   start(): void {
@@ -39,13 +37,9 @@ export class PlaylistMonitor {
     this.loop = this.run();
   }
 
-  /** Starts a measurement window: stall flags and advance counts reset. */
+  /** Starts a measurement window: stall flags reset. */
   markWindow(): void {
-    this.windowStart = Date.now();
-    for (const w of this.watched) {
-      w.stalledInWindow = false;
-      w.advancesInWindow = 0;
-    }
+    for (const w of this.watched) w.stalledInWindow = false;
   }
 
   private async run(): Promise<void> {
@@ -71,7 +65,6 @@ export class PlaylistMonitor {
     try {
       const info = await fetchMediaPlaylist(w.url, Math.min(4000, this.stallMs));
       if (info.progress > w.progress) {
-        if (w.progress >= 0 && Date.now() >= this.windowStart) w.advancesInWindow++;
         w.progress = info.progress;
         w.lastAdvanceAt = now;
       }

@@ -1,8 +1,8 @@
 /** nginx + libnginx-mod-rtmp as a peer: RTMP ingest, HLS (MPEG-TS) written to tmpfs and served by nginx itself. */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, stopChild } from '../lib/child-registry.js';
+import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
 import { waitFor, fetchWithTimeout } from '../lib/wait.js';
 import type { MediaServer, StreamEndpoints } from './media-server.js';
@@ -64,7 +64,7 @@ export class NginxServer implements MediaServer {
   private httpPort = 0;
 
   async start(): Promise<void> {
-    this.dir = mkdtempSync('/dev/shm/onair-bench-nginx-');
+    this.dir = makeTempDir('onair-bench-nginx-');
     const hlsDir = join(this.dir, 'hls');
     mkdirSync(hlsDir);
     chmodSync(this.dir, 0o777);
@@ -110,6 +110,6 @@ export class NginxServer implements MediaServer {
 
   async stop(): Promise<void> {
     if (this.child) await stopChild(this.child);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeTempDir(this.dir);
   }
 }

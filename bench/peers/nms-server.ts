@@ -1,9 +1,9 @@
 /** node-media-server v2 as a peer: RTMP in Node, HLS by one ffmpeg remux child per stream (its `trans` task). */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { spawnTracked, stopChild } from '../lib/child-registry.js';
+import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
 import { benchDir } from '../lib/test-clip.js';
 import { waitFor, fetchWithTimeout } from '../lib/wait.js';
@@ -29,7 +29,7 @@ export class NmsServer implements MediaServer {
   private output = '';
 
   async start(): Promise<void> {
-    this.dir = mkdtempSync('/dev/shm/onair-bench-nms-');
+    this.dir = makeTempDir('onair-bench-nms-');
     [this.rtmpPort, this.httpPort] = await freePorts(2);
     const config = {
       logType: 1, // errors only
@@ -80,6 +80,6 @@ export class NmsServer implements MediaServer {
 
   async stop(): Promise<void> {
     if (this.child) await stopChild(this.child);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeTempDir(this.dir);
   }
 }

@@ -1,9 +1,9 @@
 /** onair itself: `onair serve` on free loopback ports, streams made through the /v1 API with an admin token. */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, stopChild } from '../lib/child-registry.js';
+import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
 import { benchDir } from '../lib/test-clip.js';
 import { waitFor, fetchWithTimeout } from '../lib/wait.js';
@@ -57,7 +57,7 @@ export class OnairServer implements MediaServer {
   async start(): Promise<void> {
     const { args, how } = onairCommand();
     this.description = `onair serve, ${how}`;
-    this.dir = mkdtempSync('/dev/shm/onair-bench-onair-');
+    this.dir = makeTempDir('onair-bench-onair-');
     let srtPort: number;
     [this.apiPort, this.playbackPort, this.rtmpPort, srtPort] = await freePorts(4);
     this.child = spawnTracked(process.execPath, [
@@ -66,7 +66,7 @@ export class OnairServer implements MediaServer {
       '--rtmp-port', String(this.rtmpPort), '--srt-port', String(srtPort),
     ], {
       cwd: repoDir,
-      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn' },
     });
     const keep = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-4000); };
     this.child.stdout?.on('data', keep);
@@ -112,6 +112,6 @@ export class OnairServer implements MediaServer {
 
   async stop(): Promise<void> {
     if (this.child) await stopChild(this.child, 5000);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) removeTempDir(this.dir);
   }
 }

@@ -80,3 +80,9 @@ test('the table puts servers in columns and judges targets against nginx-hls', (
   assert.match(lines.find((l) => l.startsWith('p50'))!, /miss$/);
   assert.match(lines.find((l) => l.startsWith('rps'))!, /n\/a \(error: connect ECONNREFUSED\).*n\/a$/);
 });
+
+test('a peer stopped by the run cap gives no ratio verdict', () => {
+  const rows = [row('max', 'onair', 150, 'streams'), { ...row('max', 'nginx-hls', 150, 'streams'), atLimit: true }];
+  const table = renderTable(rows, ['onair', 'nginx-hls'], [{ metric: 'max', text: '>= 1.5x nginx-hls', check: (o, n) => (n === null ? null : o >= 1.5 * n) }]);
+  assert.match(table.split('\n')[2]!, /n\/a \(nginx at cap\)$/);
+});

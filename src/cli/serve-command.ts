@@ -5,7 +5,7 @@ import { startServer, type ServerHooks } from '../server.js';
 import { operatorSummary } from './operator-summary.js';
 
 export function serveCommand(hooks: ServerHooks = {}): Command {
-  const cmd = new Command('serve').description('run the onair server (API, webhooks; ingest and playback when the media plane is built in)');
+  const cmd = new Command('serve').description('run the onair server: REST API, webhooks, RTMP/RTMPS and SRT ingest, LL-HLS playback');
   addServeOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = configFromOptions(opts);

@@ -182,6 +182,8 @@ export class LiveSessions implements PublishGateway {
   }
 
   private publisherEnded(session: LiveSession, publisher: Publisher, reason: string): void {
+    // A publisher that core itself cut (replaced, finished, disabled) has been dealt with already.
+    if (publisher.ended) return;
     const wasCurrent = session.publisher === publisher;
     publisher.ended = true;
     if (!wasCurrent || this.sessions.get(session.record.streamId) !== session) return;

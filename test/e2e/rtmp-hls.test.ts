@@ -211,3 +211,47 @@ test('RTMPS publish over TLS is decoded from HLS', { timeout: 60_000 }, async ()
   assert.equal(v?.width, 1280);
   assert.ok(Number(v?.nb_read_frames) > 30);
 });
+
+test('a stalled publisher (half-open, no media) is replaced by the reconnecting encoder', { timeout: 60_000 }, async () => {
+  const s = await createStream();
+  const stalled = start(rtmpUrl(s.streamKey));
+  await waitFor('active', async () => (await status(s.streamId)) === 'active' || undefined, 20_000);
+  stalled.proc.kill('SIGSTOP'); // the TCP connection stays open, media stops: a half-open publisher
+  try {
+    const replacement = start(rtmpUrl(s.streamKey));
+    // Refused while the first one still counts as delivering; accepted once it has been silent for a few seconds.
+    const deadline = Date.now() + 30_000;
+    let current = replacement;
+    while (Date.now() < deadline) {
+      const code = await Promise.race([current.exited, new Promise((r) => setTimeout(() => r('running'), 2500))]);
+      if (code === 'running') break;
+      current = start(rtmpUrl(s.streamKey));
+    }
+    assert.equal(current.proc.exitCode, null, 'the new publisher got in');
+    const pid = s.playbackIds[0]!.id;
+    const seen = msns(await mediaPlaylist(pid));
+    await waitFor('segments from the new publisher', async () => {
+      const now = msns(await mediaPlaylist(pid));
+      return now.length > 0 && now.at(-1)! > (seen.at(-1) ?? 0) || undefined;
+    }, 15_000);
+    assert.equal(await status(s.streamId), 'active');
+    assert.ok(!eventsFor(s.streamId).includes('idle'), 'the session continued');
+  } finally {
+    stalled.proc.kill('SIGCONT');
+  }
+});
+
+test('audio-only and video-only publishes play without an empty track', { timeout: 60_000 }, async () => {
+  for (const [label, extra, want] of [['audio-only', ['-vn'], 'audio'], ['video-only', ['-an'], 'video']] as const) {
+    const s = await createStream();
+    start(rtmpUrl(s.streamKey), { extra: [...extra] });
+    const pid = s.playbackIds[0]!.id;
+    await waitFor(`${label} segments`, async () => msns(await mediaPlaylist(pid)).length >= 2 || undefined, 20_000);
+    const multivariant = await (await fetch(hlsUrl(pid))).text();
+    if (want === 'audio') assert.match(multivariant, /CODECS="mp4a\.40\.2"/, multivariant);
+    else assert.match(multivariant, /CODECS="avc1\.[0-9a-f]{6}"/, multivariant);
+    const probed = await probe(hlsUrl(pid));
+    assert.deepEqual(probed.streams.map((x) => x.codec_type), [want], `${label}: only the ${want} track`);
+    assert.ok(Number(probed.streams[0]!.nb_read_frames) > 10);
+  }
+});

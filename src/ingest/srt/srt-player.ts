@@ -68,6 +68,9 @@ export class SrtPlayer implements LiveSubscriber {
   }
 
   onEnd(): void {
+    // The tail short of a whole message goes out as a shorter message, so the last frame is complete.
+    if (this.carry && !this.closed) this.opts.send(this.carry);
+    this.carry = undefined;
     this.opts.closeSocket('stream ended');
   }
 

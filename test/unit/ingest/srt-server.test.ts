@@ -50,7 +50,7 @@ test('an ffmpeg publisher (live x264 + AAC, AES-128) reaches the gateway with it
       '-hide_banner', '-loglevel', 'error', '-re',
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine',
       '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'aac', '-f', 'mpegts',
-      s.url(`streamid=${ID}&passphrase=${SECRET}&pbkeylen=16`),
+      s.url(`streamid=${ID}&passphrase=${SECRET}&pbkeylen=16&linger=3`),
     ]);
     assert.equal(r.code, 0, r.stderr);
     await waitFor(() => s.gateway.sessions[0]?.ended !== undefined, 'session end');
@@ -78,7 +78,7 @@ test('an ffmpeg publisher (live x264 + AAC, AES-128) reaches the gateway with it
 test('srt-live-transmit as a caller publishes too; the session ends when it goes', async () => {
   const s = await startServer();
   try {
-    const child = run('sh', ['-c', `cat '${sample1}' | exec srt-live-transmit -q file://con '${s.url(`streamid=${ID}&passphrase=${SECRET}`)}'`]);
+    const child = run('sh', ['-c', `ffmpeg -loglevel error -re -i '${sample1}' -c copy -f mpegts - | exec srt-live-transmit -q file://con '${s.url(`streamid=${ID}&passphrase=${SECRET}`)}'`]);
     await waitFor(() => (s.gateway.sessions[0]?.frames.length ?? 0) > 10, 'frames from srt-live-transmit');
     const info = s.server.sessions();
     assert.equal(info.length, 1);
@@ -158,7 +158,7 @@ test('SRT playback: a viewer pulling the playback id decodes video and audio (bo
       assert.equal(viewer.code, 0, viewer.stderr);
       assert.match(viewer.stderr, /Video: h264/);
       assert.match(viewer.stderr, /Audio: aac/);
-      const frames = Number(/frame=\s*(\d+)/.exec(viewer.stderr)?.[1] ?? 0);
+      const frames = Number([...viewer.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0);
       assert.ok(frames >= 20, `decoded ${frames} frames`);
     }
     const wrong = await run('ffmpeg', ['-hide_banner', '-t', '1', '-i', s.url(`streamid=play${ID}&passphrase=${SECRET}`), '-f', 'null', '-']);
