@@ -31,11 +31,14 @@ export function payloadError(fields: FieldError[]): ApiError {
   return new ApiError(422, 'payload validation failed', undefined, fields);
 }
 
-/** Status and strings per refusal; the 400/404 strings are the examples in CONTRACT.md section 3. */
+/**
+ * Status and strings per refusal; the 400/404 strings are the examples in CONTRACT.md section 3, with the 404
+ * description spelled as the live API sends it ("(eg: streamId)", SDK-live artifacts).
+ */
 const REFUSALS: Record<Refusal, [number, string, string]> = {
-  'stream-not-found': [404, 'stream not found', "The requested resource (eg:streamId) doesn't exist in the workspace"],
-  'playback-not-found': [404, 'stream/playbackId not found', "The requested resource (eg:streamId or playbackId) doesn't exist in the workspace"],
-  'simulcast-not-found': [404, 'stream/simulcast not found', "The requested resource (eg:streamId or simulcastId) doesn't exist in the workspace"],
+  'stream-not-found': [404, 'stream not found', "The requested resource (eg: streamId) doesn't exist in the workspace"],
+  'playback-not-found': [404, 'stream/playbackId not found', "The requested resource (eg: streamId or playbackId) doesn't exist in the workspace"],
+  'simulcast-not-found': [404, 'stream/simulcast not found', "The requested resource (eg: streamId or simulcastId) doesn't exist in the workspace"],
   'already-enabled': [400, 'stream is already enabled', 'The requested stream is already in an enabled state.'],
   'already-disabled': [400, 'stream already disabled', 'The requested stream is already disabled.'],
   'not-active': [400, 'stream cannot be completed', 'Only active streams can be marked as completed.'],

@@ -2,7 +2,11 @@
 import type { StreamRecord } from './contracts.js';
 import type { SimulcastData, StreamData } from './streams-model.js';
 
-/** create / patch: no mediaIds, no simulcastResponses; get: both; list: metadata omitted when empty. */
+/**
+ * create / patch: no mediaIds, no simulcastResponses; get and list: both, each only when non-empty (the
+ * recorded get/list answers of the live API leave them out when a stream has no targets / no recordings);
+ * list: metadata omitted when empty.
+ */
 export type LiveStreamView = 'create' | 'get' | 'list' | 'patch';
 
 export function toSimulcastWire(s: SimulcastData): Record<string, unknown> {
@@ -31,10 +35,11 @@ export function toLiveStream(s: StreamData, view: LiveStreamView): Record<string
   out.lowLatency = s.lowLatency;
   out.closedCaptions = s.closedCaptions;
   out.playbackIds = s.playbackIds.map((p) => ({ id: p.id, accessPolicy: p.accessPolicy }));
-  // "simulcastResponses: present on GET by id when targets exist"
-  if (view === 'get' && s.simulcasts.length > 0) out.simulcastResponses = s.simulcasts.map(toSimulcastWire);
-  // "mediaIds: ... GET/list only"
-  if (view === 'get' || view === 'list') out.mediaIds = s.mediaIds;
+  const full = view === 'get' || view === 'list';
+  // "simulcastResponses: present on GET by id when targets exist" — and on list items (SDK-live get-all-streams)
+  if (full && s.simulcasts.length > 0) out.simulcastResponses = s.simulcasts.map(toSimulcastWire);
+  // "mediaIds: ... GET/list only"; absent from the live API's answers for streams that never recorded
+  if (full && s.mediaIds.length > 0) out.mediaIds = s.mediaIds;
   out.srtPlaybackResponse = { srtPlaybackStreamId: s.srtPlaybackStreamId, srtPlaybackSecret: s.srtPlaybackSecret };
   return out;
 }

@@ -9,7 +9,7 @@ import { toLiveStream } from './streams-serialize.js';
 import type { Store } from '../store/store.js';
 import {
   deletePlaybackId, deleteSimulcast, deleteStream, findPlaybackId, findSimulcast, insertPlaybackId, insertSimulcast,
-  insertStream, listStreams, loadStream, updateSimulcast, updateStream, type PageQuery,
+  insertStream, listStreams, loadStream, streamExists, updateSimulcast, updateStream, type PageQuery,
 } from '../store/stream-repo.js';
 
 /** Why an operation was refused; the API maps each to FastPix's status and message. */
@@ -143,13 +143,16 @@ export class StreamsService {
     });
   }
 
+  // An unknown parent stream is `stream not found` on child paths too (the live API's answer for a deleted stream).
   async getPlaybackId(streamId: string, playbackId: string): Promise<Outcome<PlaybackIdData>> {
     const p = await findPlaybackId(this.store.db, streamId, playbackId);
-    return p ? ok(p) : no('playback-not-found');
+    if (p) return ok(p);
+    return (await streamExists(this.store.db, streamId)) ? no('playback-not-found') : no('stream-not-found');
   }
 
   async deletePlaybackId(streamId: string, playbackId: string): Promise<Outcome<true>> {
-    return (await deletePlaybackId(this.store.db, streamId, playbackId)) ? ok(true) : no('playback-not-found');
+    if (await deletePlaybackId(this.store.db, streamId, playbackId)) return ok(true);
+    return (await streamExists(this.store.db, streamId)) ? no('playback-not-found') : no('stream-not-found');
   }
 
   /** "Simulcast create: only while the parent is idle; one target per call." */
@@ -168,15 +171,17 @@ export class StreamsService {
 
   async getSimulcast(streamId: string, simulcastId: string): Promise<Outcome<SimulcastData>> {
     const sim = await findSimulcast(this.store.db, streamId, simulcastId);
-    return sim ? ok(sim) : no('simulcast-not-found');
+    if (sim) return ok(sim);
+    return (await streamExists(this.store.db, streamId)) ? no('simulcast-not-found') : no('stream-not-found');
   }
 
   /** "Update allowed while parent is active or idle, not after it is disabled." */
   async updateSimulcast(streamId: string, simulcastId: string, patch: { isEnabled?: boolean; metadata?: Record<string, string> }): Promise<Outcome<SimulcastData>> {
     return this.store.transact(async (trx, enqueue) => {
       const s = await loadStream(trx, streamId);
-      const before = s && (await findSimulcast(trx, streamId, simulcastId));
-      if (!s || !before) return no('simulcast-not-found');
+      if (!s) return no('stream-not-found');
+      const before = await findSimulcast(trx, streamId, simulcastId);
+      if (!before) return no('simulcast-not-found');
       if (s.status === 'disabled') return no('stream-disabled');
       await updateSimulcast(trx, simulcastId, patch);
       const sim = (await findSimulcast(trx, streamId, simulcastId))!;
@@ -188,8 +193,9 @@ export class StreamsService {
   async deleteSimulcast(streamId: string, simulcastId: string): Promise<Outcome<SimulcastData>> {
     return this.store.transact(async (trx, enqueue) => {
       const s = await loadStream(trx, streamId);
-      const sim = s && (await findSimulcast(trx, streamId, simulcastId));
-      if (!s || !sim) return no('simulcast-not-found');
+      if (!s) return no('stream-not-found');
+      const sim = await findSimulcast(trx, streamId, simulcastId);
+      if (!sim) return no('simulcast-not-found');
       await deleteSimulcast(trx, simulcastId);
       await enqueue({ type: T.simDeleted, objectId: streamId, status: s.status, data: simulcastEventData(sim) });
       return ok(sim);

@@ -18,6 +18,10 @@ export async function loadStream(db: Db, value: string, column: LookupColumn = '
   return rowToStream(row, pids.map(rowToPlaybackId), sims.map(rowToSimulcast));
 }
 
+export async function streamExists(db: Db, streamId: string): Promise<boolean> {
+  return (await db.selectFrom('live_streams').select('stream_id').where('stream_id', '=', streamId).executeTakeFirst()) !== undefined;
+}
+
 export interface PageQuery {
   limit: number;
   /** 1-based page number */
@@ -31,8 +35,14 @@ export async function listStreams(db: Db, q: PageQuery): Promise<{ items: Stream
     .orderBy('created_at', q.order).orderBy('stream_id', q.order)
     .limit(q.limit).offset((q.page - 1) * q.limit).execute();
   const ids = rows.map((r) => r.stream_id);
-  const pids = ids.length ? await db.selectFrom('playback_ids').select(['id', 'access_policy', 'stream_id']).where('stream_id', 'in', ids).orderBy('created_at').orderBy('id').execute() : [];
-  const items = rows.map((r) => rowToStream(r, pids.filter((p) => p.stream_id === r.stream_id).map(rowToPlaybackId), []));
+  const [pids, sims] = ids.length ? await Promise.all([
+    db.selectFrom('playback_ids').select(['id', 'access_policy', 'stream_id']).where('stream_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    // list items carry simulcastResponses too (SDK-live get-all-streams artifact)
+    db.selectFrom('simulcast_targets').selectAll().where('stream_id', 'in', ids).orderBy('created_at').orderBy('simulcast_id').execute(),
+  ]) : [[], []];
+  const items = rows.map((r) => rowToStream(r,
+    pids.filter((p) => p.stream_id === r.stream_id).map(rowToPlaybackId),
+    sims.filter((x) => x.stream_id === r.stream_id).map(rowToSimulcast)));
   return { items, total: Number(countRow.n) };
 }
 

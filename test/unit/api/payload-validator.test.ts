@@ -6,17 +6,8 @@ import { parseBasic } from '../../../src/api/auth.js';
 import { LoginLimiter } from '../../../src/api/login-limiter.js';
 import { fieldOf, validatorCompiler } from '../../../src/api/payload-validator.js';
 import { CreateLiveStreamBody, StreamListQuery } from '../../../src/api/schemas.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fieldOf names the last segment, or metadata for anything inside it', () => {
   assert.equal(fieldOf('/inputMediaSettings/reconnectWindow', 'body'), 'reconnectWindow');

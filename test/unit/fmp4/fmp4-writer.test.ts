@@ -4,19 +4,11 @@ import assert from 'node:assert/strict';
 import type { AudioConfig, MediaFrame, TrackConfig, VideoConfig } from '../../../src/media/frame.js';
 import { buildFragment, buildInitSegment, NON_SYNC_SAMPLE_FLAGS, SYNC_SAMPLE_FLAGS, type FragmentTrack } from '../../../src/protocols/fmp4/index.js';
 import { findBox, makeClip, probe, readBoxes } from '../packager/media-fixture.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 const video: VideoConfig = { track: 'video', codec: 'h264', record: Buffer.from([1, 0x64, 0, 0x1f, 0xff, 0xe0, 0]), width: 1280, height: 720, codecString: 'avc1.64001f' };
 const audio: AudioConfig = { track: 'audio', codec: 'aac', asc: Buffer.from([0x11, 0x90]), sampleRate: 48000, channels: 2, codecString: 'mp4a.40.2' };
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('init segment: ftyp + moov with one trak per track, timescales, sample entries, trex', () => {
   const boxes = readBoxes(buildInitSegment([video, audio]));

@@ -98,13 +98,14 @@ const children = new Set<ChildProcess>();
 /** Runs a command to its end (killed after timeoutMs); children left over are killed by killChildren(). */
 export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<ProcessResult> {
   const started = Date.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // detached: its own process group, so a shell pipeline dies whole (see kill below)
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   const out: Buffer[] = [];
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => out.push(d));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => killGroup(child), timeoutMs);
   return new Promise((resolveRun) => {
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -114,8 +115,16 @@ export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<Pr
   });
 }
 
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 export function killChildren(): void {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) killGroup(c);
   children.clear();
 }
 

@@ -19,17 +19,7 @@ export class CollectingSink implements FrameSink {
   }
 }
 
-/** mulberry32: tiny seeded PRNG for reproducible fuzzing. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../helpers/prng.js';
 
 export type ClipKind = 'h264-aac' | 'hevc-aac' | 'audio-only' | 'video-only' | 'h264-aac-wrap';
 

@@ -4,16 +4,8 @@ import assert from 'node:assert/strict';
 import type { MediaFrame } from '../../../src/media/frame.js';
 import { LivePackager, type LivePart } from '../../../src/media/packager/index.js';
 import { findBox, makeClip, readBoxes } from './media-fixture.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random timestamp damage never throws, never hangs, and tfdt stays monotonic per track', () => {
   const clip = makeClip({ seconds: 3 });

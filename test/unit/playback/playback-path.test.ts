@@ -2,16 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePlaybackPath } from '../../../src/playback/playback-path.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('known URL forms', () => {
   assert.deepEqual(parsePlaybackPath('/abc-1.m3u8'), { playbackId: 'abc-1', file: { kind: 'multivariant' } });
