@@ -10,7 +10,10 @@ import { LiveSessions } from './core/live-sessions.js';
 import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub } from './core/stream-hub.js';
 import { RtmpServer } from './ingest/rtmp/rtmp-server.js';
+import { SrtServer } from './ingest/srt/srt-server.js';
 import { LivePackager } from './media/packager/index.js';
+import { SimulcastManager } from './media/simulcast/simulcast-manager.js';
+import { reportSimulcast } from './media/simulcast/simulcast-metrics.js';
 import { PlaybackServer, createPlaybackTokenVerifier, importPublicKey } from './playback/index.js';
 import type { ServerConfig } from './config.js';
 import type { MediaContext, MediaPlane } from './server.js';
@@ -23,6 +26,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   readonly sessions: LiveSessions;
   readonly playback: PlaybackServer;
   readonly rtmp: RtmpServer;
+  readonly simulcast: SimulcastManager;
+  readonly srt: SrtServer;
   private readonly packagers = new Map<string, LivePackager>();
   private readonly endedTimers = new Map<string, NodeJS.Timeout>();
   private routes = new Map<string, { streamId: string; accessPolicy: AccessPolicy }>();
@@ -33,13 +38,21 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   constructor(private readonly config: ServerConfig, private readonly store: MediaStore, logger: Logger) {
     this.log = logger;
     const timeScale = Number(process.env.ONAIR_LIFECYCLE_TIME_SCALE ?? '1');
+    this.simulcast = new SimulcastManager({ store, hub: this.hub, logger: logger.child({ module: 'simulcast' }) });
+    reportSimulcast(this.simulcast);
     this.sessions = new LiveSessions({
       store,
       hub: this.hub,
       logger: logger.child({ module: 'sessions' }),
       timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
-      onSessionStart: (streamId) => this.startPackager(streamId),
-      onSessionEnd: (streamId) => this.endPackager(streamId),
+      onSessionStart: (streamId) => {
+        this.startPackager(streamId);
+        this.simulcast.sessionStarted(streamId);
+      },
+      onSessionEnd: (streamId) => {
+        this.endPackager(streamId);
+        this.simulcast.sessionEnded(streamId);
+      },
     });
     reportLiveSessions(this.sessions);
     this.verifier = createPlaybackTokenVerifier((kid) => this.keys.get(kid));
@@ -61,12 +74,21 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       host: config.host,
       ...(tls ? { tls } : {}),
     });
+    this.srt = new SrtServer({
+      port: config.srtPort,
+      host: config.host,
+      logger: logger.child({ module: 'srt' }),
+      gateway: this.sessions,
+      hub: this.hub,
+      credentials: () => store.listSrtCredentials(),
+    });
   }
 
   async start(): Promise<void> {
     await Promise.all([this.playbackIdsChanged(), this.signingKeysChanged()]);
     await this.playback.listen();
     await this.rtmp.listen();
+    await this.srt.listen();
   }
 
   private startPackager(streamId: string): void {
@@ -118,10 +140,10 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     this.routes = new Map(rows.map((r) => [r.playbackId, { streamId: r.streamId, accessPolicy: r.accessPolicy }]));
   }
 
-  async streamChanged(_streamId: string): Promise<void> {
-    // A new stream comes with a playback id; a deleted one takes its ids along.
-    // (RTMP asks the store at publish time; the SRT listener, when built in, refreshes its table here.)
-    await this.playbackIdsChanged();
+  async streamChanged(streamId: string): Promise<void> {
+    // A new stream comes with a playback id; a deleted one takes its ids along. RTMP asks the store at
+    // publish time; the SRT listener answers handshakes from memory, so its credential table follows.
+    await Promise.all([this.playbackIdsChanged(), this.srt.refreshCredentials(streamId)]);
   }
 
   async signingKeysChanged(): Promise<void> {
@@ -138,9 +160,15 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     this.verifier.clear();
   }
 
+  simulcastChanged(streamId: string): Promise<void> {
+    return this.simulcast.targetsChanged(streamId);
+  }
+
   async close(): Promise<void> {
     await this.rtmp.close();
+    await this.srt.close();
     await this.sessions.close();
+    await this.simulcast.close();
     await this.playback.close();
     for (const t of this.endedTimers.values()) clearTimeout(t);
   }

@@ -1,6 +1,6 @@
 // Builds the onair_srt addon with node-gyp, against the local Node headers when they match (no download).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,22 @@ function localNodeDir() {
   return undefined;
 }
 
+/** The addon is newer than every source file and binding.gyp: nothing to do (pass --force to rebuild). */
+function upToDate() {
+  const out = join(here, 'build', 'Release', 'onair_srt.node');
+  if (!existsSync(out)) return false;
+  const built = statSync(out).mtimeMs;
+  const sources = [join(here, 'binding.gyp'), ...readdirSync(join(here, 'src')).map((f) => join(here, 'src', f))];
+  return sources.every((f) => statSync(f).mtimeMs <= built);
+}
+
+if (!process.argv.includes('--force') && upToDate()) {
+  console.log('native/srt: onair_srt.node is up to date');
+  process.exit(0);
+}
+
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 const nodedir = localNodeDir();
-const args = [gyp, 'rebuild', '-C', here, ...(nodedir ? [`--nodedir=${nodedir}`] : []), ...process.argv.slice(2)];
+const args = [gyp, 'rebuild', '-C', here, ...(nodedir ? [`--nodedir=${nodedir}`] : []), ...process.argv.slice(2).filter((a) => a !== '--force')];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -10,4 +10,5 @@ export class NoopLiveControl implements LiveControl {
   async playbackIdsChanged(): Promise<void> {}
   async streamChanged(): Promise<void> {}
   async signingKeysChanged(): Promise<void> {}
+  async simulcastChanged(): Promise<void> {}
 }

@@ -1,7 +1,7 @@
 /** /v1/live/streams/{streamId}/simulcast: targets CRUD (update is PUT, as the OAS operation says). */
 import type { FastifyInstance } from 'fastify';
 import { toSimulcastWire } from '../core/streams-serialize.js';
-import type { ApiDeps } from './api-deps.js';
+import { notifyMedia, type ApiDeps } from './api-deps.js';
 import { unwrap } from './live-streams-routes.js';
 import { Simulcast, SimulcastBody, SimulcastParams, SimulcastUpdateBody, StreamParams, errorResponses, ok } from './schemas.js';
 
@@ -18,6 +18,7 @@ export function registerSimulcastRoutes(app: FastifyInstance, deps: ApiDeps): vo
     const input: { url: string; streamKey: string; metadata?: Record<string, string> } = { url: b.url, streamKey: b.streamKey };
     if (b.metadata !== undefined) input.metadata = { ...(b.metadata as Record<string, string>) };
     const sim = unwrap(await streams.addSimulcast(streamId, input));
+    await notifyMedia(req.log, 'simulcastChanged', () => deps.liveControl().simulcastChanged(streamId));
     return reply.code(201).send({ success: true, data: toSimulcastWire(sim) });
   });
 
@@ -37,7 +38,10 @@ export function registerSimulcastRoutes(app: FastifyInstance, deps: ApiDeps): vo
     const patch: { isEnabled?: boolean; metadata?: Record<string, string> } = {};
     if (b.isEnabled !== undefined) patch.isEnabled = b.isEnabled;
     if (b.metadata !== undefined) patch.metadata = { ...(b.metadata as Record<string, string>) };
-    return { success: true, data: toSimulcastWire(unwrap(await streams.updateSimulcast(streamId, simulcastId, patch))) };
+    const sim = unwrap(await streams.updateSimulcast(streamId, simulcastId, patch));
+    // "isEnabled" toggled while live: the push starts or stops now.
+    await notifyMedia(req.log, 'simulcastChanged', () => deps.liveControl().simulcastChanged(streamId));
+    return { success: true, data: toSimulcastWire(sim) };
   });
 
   app.delete('/v1/live/streams/:streamId/simulcast/:simulcastId', {
@@ -45,6 +49,7 @@ export function registerSimulcastRoutes(app: FastifyInstance, deps: ApiDeps): vo
   }, async (req) => {
     const { streamId, simulcastId } = req.params as { streamId: string; simulcastId: string };
     unwrap(await streams.deleteSimulcast(streamId, simulcastId));
+    await notifyMedia(req.log, 'simulcastChanged', () => deps.liveControl().simulcastChanged(streamId));
     return { success: true };
   });
 }

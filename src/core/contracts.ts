@@ -32,6 +32,24 @@ export type LifecycleEvent =
   | 'video.live_stream.disconnected'
   | 'video.live_stream.idle';
 
+/** A simulcast target as the media plane needs it (the API's Simulcast plus its stream id). */
+export interface SimulcastTarget {
+  simulcastId: string;
+  streamId: string;
+  /** `rtmp(s)://host[:port]/app[/...]` */
+  url: string;
+  streamKey: string;
+  isEnabled: boolean;
+  metadata?: Record<string, string>;
+}
+
+/** Webhook types of a simulcast target's push (CONTRACT.md section 9; `errored` and `idle` as Mux names them). */
+export type SimulcastEvent =
+  | 'video.live_stream.simulcast_target.starting'
+  | 'video.live_stream.simulcast_target.broadcasting'
+  | 'video.live_stream.simulcast_target.errored'
+  | 'video.live_stream.simulcast_target.idle';
+
 /**
  * What the media plane asks of the store. Implemented by src/store; every method that changes
  * state writes the change and its webhook outbox row in ONE transaction.
@@ -53,6 +71,13 @@ export interface MediaStore {
   listSrtCredentials(): Promise<{ streamId: string; srtSecret: string; srtPlaybackStreamId: string; srtPlaybackSecret: string; status: StreamStatus }[]>;
   /** Public keys of the signing keys, PEM (for private playback JWTs). */
   listSigningPublicKeys(): Promise<{ id: string; publicKey: string }[]>;
+  /** The stream's simulcast targets, enabled or not, oldest first. */
+  listSimulcastTargets(streamId: string): Promise<SimulcastTarget[]>;
+  /**
+   * Enqueue simulcast webhook `event` for `target` (data: simulcastId, livestreamId, rtmpUrl, streamKey,
+   * metadata, plus `errorMessage` when given). Nothing is queued when the stream no longer exists.
+   */
+  recordSimulcastEvent(target: SimulcastTarget, event: SimulcastEvent, errorMessage?: string): Promise<void>;
 }
 
 /**
@@ -75,6 +100,8 @@ export interface LiveControl {
   streamChanged(streamId: string): Promise<void>;
   /** Signing keys were created or deleted: refresh the JWT verifier's keys. */
   signingKeysChanged(): Promise<void>;
+  /** A simulcast target of the stream was created, updated or deleted: a live stream starts/stops pushing to it. */
+  simulcastChanged(streamId: string): Promise<void>;
 }
 
 /** Ingest <-> core: how an ingest server (RTMP, SRT) asks to publish and hands over frames. */

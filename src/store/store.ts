@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
-import type { LifecycleEvent, MediaStore, StreamRecord, StreamStatus, AccessPolicy } from '../core/contracts.js';
+import type { LifecycleEvent, MediaStore, SimulcastEvent, SimulcastTarget, StreamRecord, StreamStatus, AccessPolicy } from '../core/contracts.js';
 import { newUuid } from '../core/streams-ids.js';
 import { toLiveStream, toStreamRecord } from '../core/streams-serialize.js';
 import { buildEnvelope, type WebhookEventInput, type Workspace } from '../webhooks/webhook-envelope.js';
@@ -13,7 +13,7 @@ import { migrateToLatest, type Engine } from './migrations.js';
 import { openDatabase } from './open-database.js';
 import { ensureSetting } from './settings-repo.js';
 import { listAllSigningKeys } from './signing-key-repo.js';
-import { listAllPlaybackIds, loadStream, updateStream } from './stream-repo.js';
+import { listAllPlaybackIds, listSimulcasts, loadStream, updateStream } from './stream-repo.js';
 import { enqueueEvent } from './webhook-repo.js';
 
 export type Db = Kysely<Database>;
@@ -136,5 +136,24 @@ export class Store implements MediaStore {
 
   async listSigningPublicKeys(): Promise<{ id: string; publicKey: string }[]> {
     return (await listAllSigningKeys(this.db)).map((r) => ({ id: r.id, publicKey: r.publicKey }));
+  }
+
+  listSimulcastTargets(streamId: string): Promise<SimulcastTarget[]> {
+    return listSimulcasts(this.db, streamId);
+  }
+
+  async recordSimulcastEvent(target: SimulcastTarget, event: SimulcastEvent, errorMessage?: string): Promise<void> {
+    await this.transact(async (trx, enqueue) => {
+      const row = await trx.selectFrom('live_streams').select('status').where('stream_id', '=', target.streamId).executeTakeFirst();
+      if (!row) return;
+      // "Simulcast event data: simulcastId, livestreamId, rtmpUrl, streamKey, metadata" (CONTRACT.md section 9),
+      // the same shape as the created/updated/deleted events of streams-service.ts.
+      const data: Record<string, unknown> = {
+        simulcastId: target.simulcastId, livestreamId: target.streamId, rtmpUrl: target.url, streamKey: target.streamKey,
+        isEnabled: target.isEnabled, metadata: target.metadata ?? {},
+      };
+      if (errorMessage !== undefined) data.errorMessage = errorMessage;
+      await enqueue({ type: event, objectId: target.streamId, status: row.status, data });
+    });
   }
 }

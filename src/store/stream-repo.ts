@@ -107,6 +107,11 @@ export async function findSimulcast(db: Db, streamId: string, simulcastId: strin
   return r ? rowToSimulcast(r) : undefined;
 }
 
+export async function listSimulcasts(db: Db, streamId: string): Promise<SimulcastData[]> {
+  const rows = await db.selectFrom('simulcast_targets').selectAll().where('stream_id', '=', streamId).orderBy('created_at').orderBy('simulcast_id').execute();
+  return rows.map(rowToSimulcast);
+}
+
 export async function updateSimulcast(db: Db, simulcastId: string, patch: { isEnabled?: boolean; metadata?: Record<string, string> }): Promise<void> {
   const set: Record<string, unknown> = {};
   if (patch.isEnabled !== undefined) set.is_enabled = patch.isEnabled ? 1 : 0;

@@ -1,5 +1,6 @@
 /** A UDP relay for loss tests: drops a seeded share of datagrams, delays and slightly reorders the rest, both ways. */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { mulberry32 } from './prng.js';
 
 export interface LossyUdpRelayOptions {
   /** where datagrams from callers go (the server under test) */
@@ -24,17 +25,6 @@ export interface LossyUdpRelayStats {
   reordered: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for reproducible loss patterns. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class LossyUdpRelay {
   readonly stats: LossyUdpRelayStats = { forwarded: 0, dropped: 0, reordered: 0 };

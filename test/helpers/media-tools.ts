@@ -39,7 +39,7 @@ export function publish(file: string, url: string, opts: { loop?: boolean; forma
   const args = ['-v', 'error', '-re'];
   if (opts.loop !== false) args.push('-stream_loop', '-1');
   args.push('-i', file, '-c', 'copy');
-  if (opts.format === 'mpegts') args.push('-bsf:v', 'h264_mp4toannexb');
+  // (mpegts output inserts h264_mp4toannexb itself; an explicit -bsf:v breaks -stream_loop in ffmpeg 5.1)
   args.push(...(opts.extra ?? []), '-f', opts.format ?? 'flv', url);
   const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -79,4 +79,30 @@ export async function probe(url: string, seconds = 3, timeoutMs = 30_000): Promi
 export async function decodeErrors(url: string, seconds: number): Promise<string> {
   const { stderr } = await run('ffmpeg', ['-v', 'error', '-t', String(seconds), '-i', url, '-f', 'null', '-'], { timeout: (seconds + 30) * 1000 });
   return stderr;
+}
+
+/**
+ * Reads a live URL with ffmpeg (decoding to null) until it has decoded `frames` video frames, then stops it.
+ * Returns ffmpeg's log (stream descriptions, progress) and the last frame count seen. Bounded by `timeoutMs`.
+ */
+export async function decodeLive(url: string, frames: number, extraInput: string[] = [], timeoutMs = 30_000): Promise<{ log: string; frames: number }> {
+  const proc = spawn('ffmpeg', ['-hide_banner', ...extraInput, '-i', url, '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const done = () => { clearTimeout(timer); resolve(); };
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = [...log.matchAll(/frame=\s*(\d+)/g)].pop();
+      if (m) seen = Number(m[1]);
+      if (seen >= frames) done();
+    });
+    proc.on('exit', done);
+  });
+  if (proc.exitCode === null && proc.signalCode === null) {
+    proc.kill('SIGKILL');
+    await new Promise((r) => proc.once('exit', r));
+  }
+  return { log, frames: seen };
 }

@@ -253,6 +253,10 @@ void SrtListener::AcceptAll(Batch& local) {
     }
     SetBool(s, SRTO_RCVSYN, false);
     SetBool(s, SRTO_SNDSYN, false);
+    // Live mode lingers 0 s by default: a viewer closed at the end of a stream would lose the last
+    // messages still in the send buffer. With SNDSYN off, srt_close returns at once and libsrt lingers.
+    linger lin{1, 1};
+    srt_setsockflag(s, SRTO_LINGER, &lin, sizeof lin);
     {
       std::lock_guard<std::mutex> lock(sessionsMutex_);
       sessions_[s] = Session{parsed.resource, kind, 0};

@@ -6,6 +6,31 @@ namespace onair_srt {
 namespace {
 const size_t kMaxStreamIdLength = 512;  // SRT draft: the Stream ID extension carries at most 512 bytes
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Some callers percent-encode the streamid they put in an srt:// URL (ffmpeg 5.1 passes it on as
+// written), so "%23%21%3A%3Ar%3D..." arrives for "#!::r=...". An id that starts encoded is decoded.
+std::string MaybePercentDecode(const std::string& raw) {
+  if (raw.compare(0, 3, "%23") != 0) return raw;
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); i++) {
+    int hi = -1, lo = -1;
+    if (raw[i] == '%' && i + 2 < raw.size() && (hi = HexValue(raw[i + 1])) >= 0 && (lo = HexValue(raw[i + 2])) >= 0) {
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(raw[i]);
+    }
+  }
+  return out;
+}
+
 bool HasControlChars(const std::string& s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return true;
@@ -14,8 +39,9 @@ bool HasControlChars(const std::string& s) {
 }
 }  // namespace
 
-ParsedStreamId ParseStreamId(const std::string& raw) {
+ParsedStreamId ParseStreamId(const std::string& given) {
   ParsedStreamId out;
+  const std::string raw = MaybePercentDecode(given);
   if (raw.empty() || raw.size() > kMaxStreamIdLength || HasControlChars(raw)) return out;
 
   static const std::string kPrefix = "#!::";

@@ -9,6 +9,7 @@ import { loadSrtAddon, type NativeControlEvent, type NativeListenerOptions, type
 import { SrtRejectCode, SRT_REJ_BADSECRET, SRT_REJ_UNSECURE } from '../../../src/ingest/srt/srt-reject-reasons.js';
 import { LossyUdpRelay } from '../../helpers/lossy-udp-relay.js';
 import { ensureSrtAddon, ffmpegPublish, killChildren, makeSample, waitFor } from './srt-test-kit.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90kstream1';
 let dir: string;
@@ -186,17 +187,6 @@ test('flood guard: one address beyond the limit gets SRT_REJX_OVERLOAD, another 
   }
 });
 
-/** mulberry32: seeded PRNG for reproducible fuzz input. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An SRT induction handshake (control packet type 0, HS version 4, handshake type 1) to mutate. */
 function inductionHandshake(): Buffer {

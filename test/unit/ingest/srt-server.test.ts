@@ -153,7 +153,7 @@ test('SRT playback: a viewer pulling the playback id decodes video and audio (bo
     await waitFor(() => (s.gateway.sessions[0]?.frames.length ?? 0) > 0, 'publisher frames');
     for (const streamid of [`play${ID}`, `#!::r=play${ID},m=request`]) {
       const viewer = await run('ffmpeg', [
-        '-hide_banner', '-loglevel', 'info', '-t', '1', '-i', s.url(`streamid=${streamid}&passphrase=${SECRET}-play`), '-f', 'null', '-',
+        '-hide_banner', '-loglevel', 'info', '-analyzeduration', '1500000', '-t', '1', '-i', s.url(`streamid=${streamid}&passphrase=${SECRET}-play`), '-f', 'null', '-',
       ]);
       assert.equal(viewer.code, 0, viewer.stderr);
       assert.match(viewer.stderr, /Video: h264/);
