@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccessPolicy, LiveControl, MediaStore } from './core/contracts.js';
-import { LiveSessions } from './core/live-sessions.js';
+import { LiveSessions, SILENT_PUBLISHER_MS } from './core/live-sessions.js';
 import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub } from './core/stream-hub.js';
 import { RtmpServer } from './ingest/rtmp/rtmp-server.js';
@@ -81,6 +81,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       gateway: this.sessions,
       hub: this.hub,
       credentials: () => store.listSrtCredentials(),
+      // the handshake lets a newcomer in exactly when core would replace the silent publisher
+      publisherStaleMs: SILENT_PUBLISHER_MS,
     });
   }
 

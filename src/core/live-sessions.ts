@@ -18,6 +18,9 @@ import type { MediaFrame, TrackConfig } from '../media/frame.js';
 import { StreamHub } from './stream-hub.js';
 import { TimestampRebaser } from './timestamp-rebaser.js';
 
+/** A publisher with no media for this long counts as gone: a newcomer replaces it instead of being refused. */
+export const SILENT_PUBLISHER_MS = 4000;
+
 export interface LiveSessionsOptions {
   store: MediaStore;
   hub: StreamHub;
@@ -71,7 +74,7 @@ export class LiveSessions implements PublishGateway {
     this.store = opts.store;
     this.hub = opts.hub;
     this.log = opts.logger;
-    this.silentMs = opts.silentPublisherMs ?? 4000;
+    this.silentMs = opts.silentPublisherMs ?? SILENT_PUBLISHER_MS;
     this.timeScale = opts.timeScale ?? 1;
   }
 

@@ -42,6 +42,9 @@ interface ChunkStream {
   received: number;
 }
 
+const SLAB_SIZE = 256 * 1024;
+const SLAB_MAX_MESSAGE = 64 * 1024;
+
 export class RtmpChunkReader {
   /** the peer's chunk size (changed by its Set Chunk Size) */
   chunkSize = DEFAULT_CHUNK_SIZE;
@@ -56,6 +59,8 @@ export class RtmpChunkReader {
   private curCsid = 0;
   private chunkRemaining = 0;
   private pendingBytes = 0;
+  private slab: Buffer | null = null;
+  private slabUsed = 0;
 
   constructor(limits: Partial<ChunkReaderLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -108,7 +113,7 @@ export class RtmpChunkReader {
         if (this.pendingBytes > this.limits.maxPendingBytes) {
           throw new ProtocolError('RTMP_PENDING', `more than ${this.limits.maxPendingBytes} bytes of partial messages`);
         }
-        s.buf = Buffer.allocUnsafe(s.length);
+        s.buf = this.allocMessage(s.length);
       }
       const n = avail < this.chunkRemaining ? avail : this.chunkRemaining;
       data.copy(s.buf, s.received, pos, pos + n);
@@ -130,6 +135,23 @@ export class RtmpChunkReader {
   }
 
   /** Parses one chunk header at `p`; returns its length, or -1 when `buf` ends first (state untouched). */
+  /**
+   * A buffer for one multi-chunk message. Messages up to SLAB_MAX_MESSAGE are carved out of a shared
+   * slab: one ArrayBuffer per SLAB_SIZE of media instead of one per frame keeps the garbage collector's
+   * external-memory bookkeeping (the main CPU cost of ingest after the socket reads) low. A slab lives as
+   * long as a frame cut from it is referenced (the packager copies frames into parts within a part target).
+   */
+  private allocMessage(n: number): Buffer {
+    if (n > SLAB_MAX_MESSAGE) return Buffer.allocUnsafeSlow(n);
+    if (this.slab === null || this.slabUsed + n > SLAB_SIZE) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      this.slabUsed = 0;
+    }
+    const buf = this.slab.subarray(this.slabUsed, this.slabUsed + n);
+    this.slabUsed += (n + 7) & ~7;
+    return buf;
+  }
+
   private header(buf: Buffer, start: number, out: RtmpMessage[]): number {
     const len = buf.length;
     let p = start;

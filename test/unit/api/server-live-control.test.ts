@@ -10,7 +10,7 @@ import type { LiveControl } from '../../../src/core/contracts.js';
 import { startServer } from '../../../src/server.js';
 import { apiRequest, basicAuth } from '../../helpers/server.js';
 
-test('LiveControl is called for disable, delete, finish, playback ids, viewer count, signing keys', async () => {
+test('LiveControl is called for disable, delete, finish, playback ids, simulcast, viewer count, signing keys', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'onair-srv-'));
   const calls: string[] = [];
   const fake: LiveControl = {
@@ -20,6 +20,7 @@ test('LiveControl is called for disable, delete, finish, playback ids, viewer co
     async playbackIdsChanged() { calls.push('playbackIds'); },
     async streamChanged(id) { calls.push(`stream:${id}`); },
     async signingKeysChanged() { calls.push('keys'); },
+    async simulcastChanged(id) { calls.push(`simulcast:${id}`); },
   };
   let mediaClosed = false;
   const server = await startServer(
@@ -33,13 +34,14 @@ test('LiveControl is called for disable, delete, finish, playback ids, viewer co
     const id = (await call('POST', '/v1/live/streams', { playbackSettings: {}, inputMediaSettings: {} })).body.data.streamId;
     assert.deepEqual((await call('GET', `/v1/live/streams/${id}/viewer-count`)).body.data, { views: 7 });
     await call('POST', `/v1/live/streams/${id}/playback-ids`, {});
+    assert.equal((await call('POST', `/v1/live/streams/${id}/simulcast`, { url: 'rtmp://127.0.0.1/app', streamKey: 'k' })).status, 201);
     await server.store.recordLifecycle(id, 'active', 'video.live_stream.active');
     assert.equal((await call('PUT', `/v1/live/streams/${id}/finish`)).status, 200);
     await call('PUT', `/v1/live/streams/${id}/live-disable`);
     await call('POST', '/v1/iam/signing-keys');
     await call('DELETE', `/v1/live/streams/${id}`);
     assert.deepEqual(calls, [
-      `stream:${id}`, 'playbackIds', `finish:${id}`, `kick:${id}:disabled`, `stream:${id}`, 'keys',
+      `stream:${id}`, 'playbackIds', `simulcast:${id}`, `finish:${id}`, `kick:${id}:disabled`, `stream:${id}`, 'keys',
       `kick:${id}:deleted`, `stream:${id}`, 'playbackIds',
     ]);
   } finally {
