@@ -1,6 +1,7 @@
 /**
- * The onair benchmark suite: onair side by side with nginx-rtmp (HLS) and node-media-server on this machine.
- * Usage: npm run bench -- [--quick] [--only cpu,max,latency,rps] [--servers onair,nginx-hls,nms] [--max-cap 150]
+ * The onair benchmark suite: onair side by side with nginx-rtmp (HLS) and node-media-server on this machine,
+ * and for SRT ingest with srt-live-transmit relaying the same input (a floor: it does no packaging).
+ * Usage: npm run bench -- [--quick] [--only cpu,max,latency,rps,srt] [--servers onair,nginx-hls,nms] [--max-cap 150]
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -9,6 +10,8 @@ import { measureCpuPerStream, cpuMetric } from './cpu-per-stream.js';
 import { measureGlassToGlass, latencyP50Metric, latencyP95Metric } from './glass-to-glass.js';
 import { measureMaxStreams, maxStreamsMetric } from './max-streams.js';
 import { measurePlaybackRps, playlistRpsMetric, segmentRpsMetric } from './playback-rps.js';
+import { measureSrtIngest } from './srt-ingest.js';
+import { RELAY_NAME } from './peers/srt-relay.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { stopAll } from './lib/child-registry.js';
 import { renderTable, type ResultRow, type Target } from './lib/results.js';
@@ -20,6 +23,7 @@ const MEASUREMENTS = {
   max: measureMaxStreams,
   latency: measureGlassToGlass,
   rps: measurePlaybackRps,
+  srt: measureSrtIngest,
 } as const;
 type MeasurementName = keyof typeof MEASUREMENTS;
 
@@ -50,19 +54,19 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--max-cap') {
       options.maxCap = Number(argv[++i]);
       if (!Number.isInteger(options.maxCap) || options.maxCap < 10 || options.maxCap > 1000) throw new Error('--max-cap needs an integer 10..1000');
-    }    else if (arg === '--only' || arg === '--servers') {
+    } else if (arg === '--only' || arg === '--servers') {
       const value = argv[++i];
       if (!value) throw new Error(`${arg} needs a value`);
       const names = value.split(',');
       if (arg === '--only') {
-        for (const name of names) if (!(name in MEASUREMENTS)) throw new Error(`--only: unknown ${name} (cpu, max, latency, rps)`);
+        for (const name of names) if (!(name in MEASUREMENTS)) throw new Error(`--only: unknown ${name} (${Object.keys(MEASUREMENTS).join(', ')})`);
         options.only = names as MeasurementName[];
       } else {
         for (const name of names) if (!ALL_SERVERS.includes(name as ServerName)) throw new Error(`--servers: unknown ${name} (${ALL_SERVERS.join(', ')})`);
         options.servers = names as ServerName[];
       }
     } else if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--quick] [--only cpu,max,latency,rps] [--servers onair,nginx-hls,nms] [--max-cap 150]');
+      console.log('npm run bench -- [--quick] [--only cpu,max,latency,rps,srt] [--servers onair,nginx-hls,nms] [--max-cap 150]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -79,7 +83,10 @@ function notes(options: Options, descriptions: Map<string, string>): string[] {
     `max streams: +${Math.max(10, Math.ceil(options.maxCap / 15 / 10) * 10)} every 15 s up to ${options.maxCap} (--max-cap) / 5 min; healthy = every playlist advancing within 6 s and every publisher >= 0.95x real time; "N+ (cap)" = still healthy at the cap.`,
     'rps: wrk -t2 -c200 against the newest media playlist / newest full segment with one live stream; 2xx only; one nginx worker.',
   ];
-  if (options.quick) lines.push('--quick: 1 and 5 streams, 8 s CPU windows, no ramp, 5 s wrk slices, 5 background streams for latency.');
+  if (options.only.includes('srt')) {
+    lines.push(`SRT: publishers send the same clip as MPEG-TS (ffmpeg -f mpegts, AES-128 passphrase, libsrt default 120 ms latency). onair column = SRT ingest + LL-HLS packaging (+ the 2 s playlist polls), CPU of its process tree; ${RELAY_NAME} column = one relay process per stream, SRT listener -> UDP sink in the bench, summed CPU of the relays: no demux, no packaging, so a floor, not a like-for-like peer. Latency: the clock stream published over SRT, played by Chromium + hls.js (LL mode), with the ${options.quick ? 5 : 10} SRT CPU streams still running.`);
+  }
+  if (options.quick) lines.push('--quick: 1 and 5 streams, 8 s CPU windows, no ramp, 5 s wrk slices, 5 background streams for latency (SRT: 1 and 5 streams, 8 s windows, 10 s of latency samples).');
   for (const [name, description] of descriptions) lines.push(`${name}: ${description}`);
   return lines;
 }
@@ -100,7 +107,9 @@ async function main(): Promise<void> {
       log(`${name}: failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     }
   }
-  const table = renderTable(rows, options.servers, targets(options.quick));
+  // The SRT relay is a column of its own, only when its rows are there.
+  const columns: string[] = [...options.servers, ...(rows.some((r) => r.server === RELAY_NAME) ? [RELAY_NAME] : [])];
+  const table = renderTable(rows, columns, targets(options.quick));
   const noteLines = notes(options, descriptions);
   console.log(`\n${table}\n\nnotes:\n${noteLines.map((l) => `- ${l}`).join('\n')}`);
   const resultsPath = join(outDir, 'results.json');

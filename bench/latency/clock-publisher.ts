@@ -1,6 +1,7 @@
-/** Generates 640x360 grey frames stamped with the wall clock at 30 fps and publishes them over RTMP via ffmpeg (x264 zerolatency). */
+/** Generates 640x360 grey frames stamped with the wall clock at 30 fps and publishes them via ffmpeg (x264 zerolatency): FLV over RTMP, or MPEG-TS over SRT for srt:// URLs. */
 import type { ChildProcess } from 'node:child_process';
 import { spawnTracked, stopChild } from '../lib/child-registry.js';
+import { muxerFor } from '../lib/publisher.js';
 import { FRAME_HEIGHT, FRAME_WIDTH, drawClock } from './frame-clock.js';
 
 const FPS = 30;
@@ -20,7 +21,7 @@ export class ClockPublisher {
       '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${FRAME_WIDTH}x${FRAME_HEIGHT}`, '-r', String(FPS), '-i', 'pipe:0',
       '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
       '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-b:v', '1500k',
-      '-f', 'flv', '-flvflags', 'no_duration_filesize', url,
+      ...(muxerFor(url) === 'flv' ? ['-f', 'flv', '-flvflags', 'no_duration_filesize'] : ['-f', 'mpegts']), url,
     ], { stdio: ['pipe', 'ignore', 'pipe'] });
     this.child.stderr?.on('data', (chunk: Buffer) => { this.stderrTail = (this.stderrTail + chunk.toString()).slice(-600); });
     this.child.stdin?.on('error', () => { /* ffmpeg went away; exited() tells */ });

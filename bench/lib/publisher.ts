@@ -1,6 +1,14 @@
-/** An ffmpeg RTMP publisher looping the clip in real time (-re, -c copy), reporting how well it keeps up. */
+/**
+ * An ffmpeg publisher looping the clip in real time (-re, -c copy), reporting how well it keeps up:
+ * FLV for rtmp:// URLs, MPEG-TS for srt:// URLs.
+ */
 import type { ChildProcess } from 'node:child_process';
 import { spawnTracked, stopChild } from './child-registry.js';
+
+/** The muxer a publish URL needs: MPEG-TS over SRT, FLV over RTMP. */
+export function muxerFor(url: string): 'mpegts' | 'flv' {
+  return url.startsWith('srt://') ? 'mpegts' : 'flv';
+}
 
 interface ProgressSample {
   wallMs: number;
@@ -21,7 +29,9 @@ export class Publisher {
       '-re', '-stream_loop', '-1', '-i', clipPath,
       '-c', 'copy', '-t', String(maxSeconds),
       '-progress', 'pipe:1', '-stats_period', '1',
-      '-f', 'flv', url,
+      // No -bsf:v h264_mp4toannexb for mpegts: the muxer inserts it itself (and with -stream_loop the explicit
+      // filter breaks in ffmpeg 5.1).
+      '-f', muxerFor(url), url,
     ]);
     this.child.stdout?.on('data', (chunk: Buffer) => this.onProgress(chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => {

@@ -19,7 +19,15 @@ export class StreamFarm {
   readonly endpoints: StreamEndpoints[] = [];
   readonly monitor: PlaylistMonitor;
 
-  constructor(readonly server: MediaServer, readonly clipPath: string, readonly maxSeconds: number, pollMs = 2000, stallMs = 6000) {
+  /** `ingest: 'srt'` publishes MPEG-TS to each stream's srtPublishUrl instead of FLV over RTMP. */
+  constructor(
+    readonly server: MediaServer,
+    readonly clipPath: string,
+    readonly maxSeconds: number,
+    pollMs = 2000,
+    stallMs = 6000,
+    readonly ingest: 'rtmp' | 'srt' = 'rtmp',
+  ) {
     this.monitor = new PlaylistMonitor(pollMs, stallMs);
     this.monitor.start();
   }
@@ -33,7 +41,9 @@ export class StreamFarm {
     for (let i = 0; i < count; i++) {
       const endpoints = await this.server.createStream(this.endpoints.length);
       this.endpoints.push(endpoints);
-      this.publishers.push(new Publisher(this.clipPath, endpoints.publishUrl, this.maxSeconds));
+      const url = this.ingest === 'srt' ? endpoints.srtPublishUrl : endpoints.publishUrl;
+      if (url === undefined) throw new Error(`${this.server.name} gave no SRT publish URL`);
+      this.publishers.push(new Publisher(this.clipPath, url, this.maxSeconds));
       this.monitor.add(endpoints.playUrl);
       await sleep(staggerMs);
     }

@@ -4,6 +4,8 @@ export interface StreamEndpoints {
   publishUrl: string;
   /** The playlist a viewer opens (multivariant or media). */
   playUrl: string;
+  /** SRT publish URL (caller, MPEG-TS), for servers that take SRT (onair only). */
+  srtPublishUrl?: string;
 }
 
 export interface MediaServer {

@@ -13,7 +13,7 @@ const repoDir = join(benchDir, '..');
 
 interface CreateStreamBody {
   success?: boolean;
-  data?: { streamId?: string; streamKey?: string; playbackIds?: Array<{ id: string; accessPolicy?: string }> };
+  data?: { streamId?: string; streamKey?: string; srtSecret?: string; playbackIds?: Array<{ id: string; accessPolicy?: string }> };
 }
 
 function newestMtime(dir: string, depth = 0): number {
@@ -35,11 +35,18 @@ export function onairCommand(): { args: string[]; how: string } {
   const dist = join(repoDir, 'dist', 'cli', 'main.js');
   const src = join(repoDir, 'src', 'cli', 'main.ts');
   if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoDir, 'src'))) {
-    return { args: [join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
+    // the node flags of bin/onair.js's shebang, as `onair serve` runs for an operator
+    return { args: ['--single-threaded-gc', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
   }
   if (existsSync(src)) return { args: ['--import', 'tsx', src], how: 'src/cli/main.ts via tsx' };
-  if (existsSync(dist)) return { args: [join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
+  if (existsSync(dist)) return { args: ['--single-threaded-gc', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
   throw new Error('no onair entry point (neither dist/cli/main.js nor src/cli/main.ts)');
+}
+
+/** An SRT caller URL on loopback as ffmpeg reads it (query values URL-encoded). */
+export function srtUrl(port: number, params: Record<string, string>): string {
+  const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  return `srt://127.0.0.1:${port}${query ? `?${query}` : ''}`;
 }
 
 export class OnairServer implements MediaServer {
@@ -50,6 +57,7 @@ export class OnairServer implements MediaServer {
   private apiPort = 0;
   private playbackPort = 0;
   private rtmpPort = 0;
+  private srtPort = 0;
   private output = '';
   private readonly tokenId = 'bench';
   private readonly tokenSecret = randomBytes(24).toString('hex');
@@ -58,12 +66,11 @@ export class OnairServer implements MediaServer {
     const { args, how } = onairCommand();
     this.description = `onair serve, ${how}`;
     this.dir = makeTempDir('onair-bench-onair-');
-    let srtPort: number;
-    [this.apiPort, this.playbackPort, this.rtmpPort, srtPort] = await freePorts(4);
+    [this.apiPort, this.playbackPort, this.rtmpPort, this.srtPort] = await freePorts(4);
     this.child = spawnTracked(process.execPath, [
       ...args, 'serve', '--data', this.dir, '--host', '127.0.0.1',
       '--api-port', String(this.apiPort), '--playback-port', String(this.playbackPort),
-      '--rtmp-port', String(this.rtmpPort), '--srt-port', String(srtPort),
+      '--rtmp-port', String(this.rtmpPort), '--srt-port', String(this.srtPort),
     ], {
       cwd: repoDir,
       env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn' },
@@ -92,9 +99,12 @@ export class OnairServer implements MediaServer {
     const key = body.data?.streamKey;
     const playbackId = body.data?.playbackIds?.[0]?.id;
     if (!key || !playbackId) throw new Error(`create stream answer lacks streamKey/playbackIds: ${text.slice(0, 200)}`);
+    const { streamId, srtSecret } = body.data ?? {};
     return {
       publishUrl: `rtmp://127.0.0.1:${this.rtmpPort}/live/${key}`,
       playUrl: `http://127.0.0.1:${this.playbackPort}/${playbackId}.m3u8`,
+      // The SRT publisher form onair prints at start-up: srt://host:port?streamid=<streamId>&passphrase=<srtSecret>.
+      ...(streamId && srtSecret ? { srtPublishUrl: srtUrl(this.srtPort, { streamid: streamId, passphrase: srtSecret }) } : {}),
     };
   }
 

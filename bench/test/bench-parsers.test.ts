@@ -5,6 +5,10 @@ import { parseWrk } from '../lib/wrk.js';
 import { firstVariantUrl, parseMediaPlaylist } from '../lib/hls-playlist.js';
 import { processTree, snapshotCpu, cpuSecondsBetween } from '../lib/proc-cpu.js';
 import { percentile, renderTable, row, errorRow } from '../lib/results.js';
+import { muxerFor } from '../lib/publisher.js';
+import { srtUrl } from '../peers/onair-server.js';
+import { udpTableHasPort } from '../peers/srt-relay.js';
+import { latencyDisplay } from '../glass-to-glass.js';
 
 const WRK_OUTPUT = `Running 5s test @ http://127.0.0.1:8080/hls/s0.m3u8
   2 threads and 200 connections
@@ -85,4 +89,23 @@ test('a peer stopped by the run cap gives no ratio verdict', () => {
   const rows = [row('max', 'onair', 150, 'streams'), { ...row('max', 'nginx-hls', 150, 'streams'), atLimit: true }];
   const table = renderTable(rows, ['onair', 'nginx-hls'], [{ metric: 'max', text: '>= 1.5x nginx-hls', check: (o, n) => (n === null ? null : o >= 1.5 * n) }]);
   assert.match(table.split('\n')[2]!, /n\/a \(nginx at cap\)$/);
+});
+
+test('SRT helpers: /proc/net/udp local ports, publish URLs and the muxer per scheme', () => {
+  const table = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  180: 0100007F:B2AF 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 123 2 0000000000000000 0',
+    '  181: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 124 2 0000000000000000 0',
+  ].join('\n');
+  assert.equal(udpTableHasPort(table, 0xb2af), true);
+  assert.equal(udpTableHasPort(table, 68), true);
+  // The remote address column and the header never match.
+  assert.equal(udpTableHasPort(table, 0), false);
+  assert.equal(udpTableHasPort(table, 1234), false);
+  assert.equal(srtUrl(9000, { streamid: 'abc', passphrase: '0123456789k#' }), 'srt://127.0.0.1:9000?streamid=abc&passphrase=0123456789k%23');
+  assert.equal(srtUrl(9000, {}), 'srt://127.0.0.1:9000');
+  assert.equal(muxerFor('srt://127.0.0.1:9000?streamid=x'), 'mpegts');
+  assert.equal(muxerFor('rtmp://127.0.0.1:1935/live/k'), 'flv');
+  assert.equal(latencyDisplay(0.9012, 0), '0.90 s');
+  assert.equal(latencyDisplay(6.2, 3), '6.20 s (3 hls.js stalls)');
 });
