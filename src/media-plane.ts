@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AccessPolicy, LiveControl, MediaStore } from './core/contracts.js';
+import type { LiveControl, MediaStore } from './core/contracts.js';
 import { LiveSessions, SILENT_PUBLISHER_MS } from './core/live-sessions.js';
 import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub } from './core/stream-hub.js';
@@ -14,7 +14,7 @@ import { SrtServer } from './ingest/srt/srt-server.js';
 import { LivePackager } from './media/packager/index.js';
 import { SimulcastManager } from './media/simulcast/simulcast-manager.js';
 import { reportSimulcast } from './media/simulcast/simulcast-metrics.js';
-import { PlaybackServer, createPlaybackTokenVerifier, importPublicKey } from './playback/index.js';
+import { PlaybackServer, compileAccessCheck, createPlaybackTokenVerifier, importPublicKey, type PlaybackRoute } from './playback/index.js';
 import type { ServerConfig } from './config.js';
 import type { MediaContext, MediaPlane } from './server.js';
 
@@ -30,7 +30,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   readonly srt: SrtServer;
   private readonly packagers = new Map<string, LivePackager>();
   private readonly endedTimers = new Map<string, NodeJS.Timeout>();
-  private routes = new Map<string, { streamId: string; accessPolicy: AccessPolicy }>();
+  private routes = new Map<string, PlaybackRoute>();
   private keys = new Map<string, KeyObject>();
   private readonly verifier;
   private readonly log: Logger;
@@ -139,7 +139,15 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
 
   async playbackIdsChanged(): Promise<void> {
     const rows = await this.store.listPlaybackIds();
-    this.routes = new Map(rows.map((r) => [r.playbackId, { streamId: r.streamId, accessPolicy: r.accessPolicy }]));
+    // Restrictions are compiled here, once per refresh, so the listener's per-request check stays cheap.
+    const routes = new Map<string, PlaybackRoute>();
+    for (const r of rows) {
+      const route: PlaybackRoute = { streamId: r.streamId, accessPolicy: r.accessPolicy };
+      const access = compileAccessCheck(r.accessRestrictions);
+      if (access) route.access = access;
+      routes.set(r.playbackId, route);
+    }
+    this.routes = routes;
   }
 
   async streamChanged(streamId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { httpDuration, httpRequests } from '../metrics.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
 import { makeAuthHook } from './auth.js';
+import { registerLiveClipRoutes } from './live-clips-routes.js';
 import { registerLiveStreamRoutes } from './live-streams-routes.js';
 import { LoginLimiter } from './login-limiter.js';
 import { registerOnairWebhookRoutes } from './onair-webhooks-routes.js';
@@ -76,6 +77,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   registerLiveStreamRoutes(app, deps);
   registerPlaybackIdRoutes(app, deps);
   registerSimulcastRoutes(app, deps);
+  registerLiveClipRoutes(app, deps);
   registerSigningKeyRoutes(app, deps);
   registerOnairWebhookRoutes(app, deps);
   return app;

@@ -5,6 +5,7 @@ import type { Outcome } from '../core/streams-service.js';
 import { notifyMedia, type ApiDeps } from './api-deps.js';
 import { refusalError } from './api-error.js';
 import { pageOf, paginationOf } from './pagination.js';
+import { restrictionsOf } from './access-restrictions-body.js';
 import {
   CreateLiveStreamBody, LiveStream, PatchLiveStreamBody, StreamListQuery, StreamParams, Type, errorResponses, ok,
 } from './schemas.js';
@@ -24,8 +25,10 @@ export function registerLiveStreamRoutes(app: FastifyInstance, deps: ApiDeps): v
   }, async (req, reply) => {
     const b = req.body as CreateLiveStreamBody;
     const m = b.inputMediaSettings;
+    const accessRestrictions = restrictionsOf(b.playbackSettings.accessRestrictions);
     const s = await streams.create({
       accessPolicy: b.playbackSettings.accessPolicy ?? 'public',
+      ...(accessRestrictions ? { accessRestrictions } : {}),
       maxResolution: m.maxResolution ?? '1080p',
       reconnectWindow: m.reconnectWindow ?? 60,
       mediaPolicy: m.mediaPolicy ?? 'public',

@@ -23,6 +23,8 @@ export function fieldOf(path: string, rootName: string): string {
   const parts = path.split('/').filter((p) => p.length > 0).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const meta = parts.indexOf('metadata');
   if (meta >= 0) return 'metadata';
+  // an array item is named by its array (`allow`, not `0`)
+  while (parts.length > 1 && /^\d+$/.test(parts[parts.length - 1]!)) parts.pop();
   return parts.length > 0 ? parts[parts.length - 1]! : rootName;
 }
 

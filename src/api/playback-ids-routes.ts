@@ -1,8 +1,18 @@
-/** /v1/live/streams/{streamId}/playback-ids: create, get (id in the path), delete (id in the query string). */
+/**
+ * /v1/live/streams/{streamId}/playback-ids: create, get (id in the path), delete (id in the query string), and the
+ * access restrictions of one id (PATCH .../{playbackId}/domains and .../{playbackId}/user-agents, FastPix node SDK
+ * operations update-live-stream-domain-restrictions / update-live-stream-user-agent-restrictions).
+ */
 import type { FastifyInstance } from 'fastify';
+import type { AccessRestrictions } from '../core/contracts.js';
+import { toPlaybackIdWire } from '../core/streams-serialize.js';
+import { restrictionsOf, ruleOf } from './access-restrictions-body.js';
 import { notifyMedia, type ApiDeps } from './api-deps.js';
 import { unwrap } from './live-streams-routes.js';
-import { PlaybackId, PlaybackIdBody, PlaybackIdDeleteQuery, PlaybackIdParams, StreamParams, errorResponses, ok } from './schemas.js';
+import {
+  DomainRestrictionsBody, PlaybackId, PlaybackIdBody, PlaybackIdDeleteQuery, PlaybackIdParams, RestrictionRule, StreamParams,
+  UserAgentRestrictionsBody, errorResponses, ok, type RestrictionRuleBody,
+} from './schemas.js';
 
 const tags = ['Live playback'];
 
@@ -14,9 +24,9 @@ export function registerPlaybackIdRoutes(app: FastifyInstance, deps: ApiDeps): v
   }, async (req, reply) => {
     const { streamId } = req.params as { streamId: string };
     const b = req.body as PlaybackIdBody;
-    const p = unwrap(await streams.addPlaybackId(streamId, b.accessPolicy ?? 'public'));
+    const p = unwrap(await streams.addPlaybackId(streamId, b.accessPolicy ?? 'public', restrictionsOf(b.accessRestrictions)));
     await notifyMedia(req.log, 'playbackIdsChanged', () => deps.liveControl().playbackIdsChanged());
-    return reply.code(201).send({ success: true, data: { id: p.id, accessPolicy: p.accessPolicy } });
+    return reply.code(201).send({ success: true, data: toPlaybackIdWire(p) });
   });
 
   app.get('/v1/live/streams/:streamId/playback-ids/:playbackId', {
@@ -25,7 +35,7 @@ export function registerPlaybackIdRoutes(app: FastifyInstance, deps: ApiDeps): v
   }, async (req) => {
     const { streamId, playbackId } = req.params as { streamId: string; playbackId: string };
     const p = unwrap(await streams.getPlaybackId(streamId, playbackId));
-    return { success: true, data: { id: p.id, accessPolicy: p.accessPolicy } };
+    return { success: true, data: toPlaybackIdWire(p) };
   });
 
   // "Deleting a playback id takes the id as a query parameter on the collection path"
@@ -38,4 +48,18 @@ export function registerPlaybackIdRoutes(app: FastifyInstance, deps: ApiDeps): v
     await notifyMedia(req.log, 'playbackIdsChanged', () => deps.liveControl().playbackIdsChanged());
     return { success: true };
   });
+
+  // SDK: PATCH with { defaultPolicy (default allow), allow?, deny? }; answers 200 { success, data: { defaultPolicy, allow, deny } }.
+  const restrictionRoute = (suffix: string, kind: keyof AccessRestrictions, body: typeof DomainRestrictionsBody | typeof UserAgentRestrictionsBody, summary: string, operationId: string) => {
+    app.patch(`/v1/live/streams/:streamId/playback-ids/:playbackId/${suffix}`, {
+      schema: { tags, summary, operationId, params: PlaybackIdParams, body, response: { 200: ok(RestrictionRule), ...errorResponses(401, 403, 404, 422) } },
+    }, async (req) => {
+      const { streamId, playbackId } = req.params as { streamId: string; playbackId: string };
+      const rule = unwrap(await streams.setPlaybackRestriction(streamId, playbackId, kind, ruleOf(req.body as RestrictionRuleBody | undefined, kind === 'domains')));
+      await notifyMedia(req.log, 'playbackIdsChanged', () => deps.liveControl().playbackIdsChanged());
+      return { success: true, data: rule };
+    });
+  };
+  restrictionRoute('domains', 'domains', DomainRestrictionsBody, 'Update domain restrictions for a live stream playback ID', 'update-live-stream-domain-restrictions');
+  restrictionRoute('user-agents', 'userAgents', UserAgentRestrictionsBody, 'Update user-agent restrictions for a live stream playback ID', 'update-live-stream-user-agent-restrictions');
 }

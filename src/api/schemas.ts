@@ -24,8 +24,40 @@ export const ReconnectWindow = Type.Integer({ minimum: 60, maximum: 1800, defaul
 /** "maxDuration: 0 (the default, unbounded, as FastPix answers) or 60..28800 seconds at create" */
 export const MaxDuration = Type.Union([Type.Literal(0), Type.Integer({ minimum: 60, maximum: 28800 })], { default: 0, description: '0 = unbounded, else 60..28800 seconds' });
 
+// ---- playback id access restrictions (FastPix node SDK: PlaybackIdRequest.accessRestrictions, PATCH .../domains, .../user-agents) ----
+
+export const PolicyAction = literals(['allow', 'deny'] as const, { description: 'Policy action type' });
+const restrictionRule = (what: string) => Type.Object({
+  defaultPolicy: PolicyAction,
+  allow: Type.Array(Type.String(), { description: `${what} that are explicitly allowed access.` }),
+  deny: Type.Array(Type.String(), { description: `${what} that are explicitly blocked.` }),
+});
+export const AccessRestrictions = Type.Object({
+  domains: restrictionRule('Domains'),
+  userAgents: restrictionRule('User agents'),
+}, { description: 'Controls access based on domains and user agents: a default policy plus explicit allow and deny lists.' });
+/** `example.com`, `*.example.com` or an IPv4 address; matched against the Origin/Referer host (ports ignored). */
+const DomainEntry = Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', description: 'host name or *.wildcard' });
+/** matched as a case-insensitive substring of the User-Agent header */
+const UserAgentEntry = Type.String({ minLength: 1, maxLength: 512, description: 'User-Agent substring (case-insensitive)' });
+const ruleBody = <E extends TSchema>(entry: E, what: string) => Type.Object({
+  defaultPolicy: Type.Optional(literals(['allow', 'deny'] as const, { default: 'allow', description: `Fallback for ${what} not listed in allow or deny.` })),
+  allow: Type.Optional(Type.Array(entry, { maxItems: 100, description: `${what} explicitly allowed.` })),
+  deny: Type.Optional(Type.Array(entry, { maxItems: 100, description: `${what} explicitly denied (deny wins over allow).` })),
+});
+export const DomainRestrictionsBody = ruleBody(DomainEntry, 'Domains');
+export const UserAgentRestrictionsBody = ruleBody(UserAgentEntry, 'User agents');
+export type RestrictionRuleBody = Static<typeof DomainRestrictionsBody>;
+export const AccessRestrictionsBody = Type.Object({
+  domains: Type.Optional(DomainRestrictionsBody),
+  userAgents: Type.Optional(UserAgentRestrictionsBody),
+});
+export type AccessRestrictionsBody = Static<typeof AccessRestrictionsBody>;
+export const RestrictionRule = restrictionRule('Entries');
+
 export const CreateLiveStreamBody = Type.Object({
-  playbackSettings: Type.Object({ accessPolicy: Type.Optional(AccessPolicy) }),
+  // newest SDK (PlaybackSettings model): accessRestrictions of the stream's first playback id
+  playbackSettings: Type.Object({ accessPolicy: Type.Optional(AccessPolicy), accessRestrictions: Type.Optional(AccessRestrictionsBody) }),
   inputMediaSettings: Type.Object({
     maxResolution: Type.Optional(MaxResolution),
     reconnectWindow: Type.Optional(ReconnectWindow),
@@ -46,7 +78,8 @@ export const PatchLiveStreamBody = Type.Object({
 });
 export type PatchLiveStreamBody = Static<typeof PatchLiveStreamBody>;
 
-export const PlaybackIdBody = Type.Object({ accessPolicy: Type.Optional(AccessPolicy) });
+
+export const PlaybackIdBody = Type.Object({ accessPolicy: Type.Optional(AccessPolicy), accessRestrictions: Type.Optional(AccessRestrictionsBody) });
 export type PlaybackIdBody = Static<typeof PlaybackIdBody>;
 
 export const SimulcastBody = Type.Object({
@@ -84,7 +117,7 @@ export const SigningKeyParams = Type.Object({ signingKeyId: Type.String() });
 
 // ---- responses (documentation: the API serializes with JSON.stringify) ----
 
-export const PlaybackId = Type.Object({ id: Type.String({ format: 'uuid' }), accessPolicy: AccessPolicy });
+export const PlaybackId = Type.Object({ id: Type.String({ format: 'uuid' }), accessPolicy: AccessPolicy, accessRestrictions: Type.Optional(AccessRestrictions) });
 export const Simulcast = Type.Object({
   simulcastId: Type.String(), url: Type.String(), streamKey: Type.String(), isEnabled: Type.Boolean(), metadata: Type.Optional(Metadata),
 });
@@ -97,6 +130,42 @@ export const LiveStream = Type.Object({
   simulcastResponses: Type.Optional(Type.Array(Simulcast)), mediaIds: Type.Optional(Type.Array(Type.String())),
   srtPlaybackResponse: Type.Object({ srtPlaybackStreamId: Type.String(), srtPlaybackSecret: Type.String() }),
 });
+
+// ---- live clips (OAS `Live-Media-Clips`); onair does not record yet, so lists are empty, but the item is documented ----
+
+const ClipAccessPolicy = literals(['public', 'private', 'drm'] as const, { description: 'Access policy for media content' });
+export const ClipPlaybackId = Type.Object({
+  id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]), accessPolicy: ClipAccessPolicy, accessRestrictions: Type.Optional(AccessRestrictions),
+});
+const nullable = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()]);
+const TrackBase = { id: Type.String({ format: 'uuid' }), status: Type.String({ description: "e.g. 'available'" }) };
+const VideoTrack = Type.Object({ ...TrackBase, type: Type.Literal('video'), width: Type.Number(), height: Type.Number(), frameRate: Type.String({ description: 'e.g. 30/1; -1 when indeterminable' }) });
+const AudioTrack = Type.Object({ ...TrackBase, type: Type.Literal('audio'), languageName: Type.Optional(Type.String()), languageCode: Type.Optional(Type.String()) });
+const SubtitleTrack = Type.Object({ ...TrackBase, type: Type.Literal('subtitle'), languageName: Type.Optional(Type.String()), languageCode: Type.Optional(Type.String()) });
+export const LiveMediaClip = Type.Object({
+  thumbnail: Type.Optional(nullable(Type.String())),
+  id: Type.String({ format: 'uuid' }),
+  workspaceId: Type.String({ format: 'uuid' }),
+  streamId: Type.String({ description: 'The live stream the clip was cut from.' }),
+  creatorId: Type.Optional(Type.String({ maxLength: 255 })),
+  title: Type.Optional(nullable(Type.String({ maxLength: 255 }))),
+  maxResolution: literals(['2160p', '1440p', '1080p', '720p', '480p'] as const, { default: '1080p' }),
+  sourceResolution: literals(['2160p', '2160', '1440p', '1440', '1080p', '1080', '720p', '720', '480p', '480'] as const, { default: '1080p' }),
+  status: literals(['Created', 'Downloading', 'Downloaded', 'Validating', 'In Queue', 'Processing', 'Ready', 'Failed'] as const),
+  sourceAccess: Type.Boolean(),
+  playbackIds: Type.Array(ClipPlaybackId),
+  tracks: Type.Array(Type.Union([VideoTrack, AudioTrack, SubtitleTrack])),
+  mp4Support: Type.Optional(literals(['none', 'capped_4k', 'audioOnly', 'audioOnly,capped_4k'] as const)),
+  generatedSubtitles: Type.Optional(nullable(Type.Array(Type.Object({ status: Type.String(), url: nullable(Type.String({ format: 'uri' })) })))),
+  isAudioOnly: Type.Optional(nullable(Type.Boolean())),
+  subtitleAvailable: Type.Optional(nullable(Type.Boolean())),
+  duration: Type.String({ description: 'HH:MM:SS; at most 12 hours per media' }),
+  aspectRatio: Type.Optional(nullable(Type.String())),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+}, { title: 'Live-Media-Clips' });
+export const LiveClipParams = Type.Object({ livestreamId: Type.String() });
+
 export const Pagination = Type.Object({ totalRecords: Type.Integer(), currentOffset: Type.Integer(), offsetCount: Type.Integer() });
 
 export const ErrorBody = Type.Object({

@@ -7,6 +7,34 @@ import type { FrameSink, MediaFrame, TrackConfig } from '../media/frame.js';
 export type StreamStatus = 'idle' | 'preparing' | 'active' | 'disabled';
 export type AccessPolicy = 'public' | 'private';
 
+/** FastPix `PolicyAction`: what happens to a request that no list names. */
+export type PolicyAction = 'allow' | 'deny';
+
+/** One restriction of a playback id: a default policy plus explicit allow and deny lists. */
+export interface RestrictionRule {
+  defaultPolicy: PolicyAction;
+  allow: string[];
+  deny: string[];
+}
+
+/**
+ * Playback id `accessRestrictions` (FastPix node SDK: create playback id, PATCH .../domains and .../user-agents).
+ * `domains` entries are host names or `*.example.com` wildcards; `userAgents` entries are substrings.
+ */
+export interface AccessRestrictions {
+  domains: RestrictionRule;
+  userAgents: RestrictionRule;
+}
+
+/** A playback id as the playback listener loads it. */
+export interface PlaybackIdRoute {
+  playbackId: string;
+  streamId: string;
+  accessPolicy: AccessPolicy;
+  /** undefined when none were ever set (nothing to check) */
+  accessRestrictions?: AccessRestrictions;
+}
+
 /** The stream record as the media plane needs it (a subset of the API's LiveStream). */
 export interface StreamRecord {
   streamId: string;
@@ -59,7 +87,7 @@ export interface MediaStore {
   findStreamById(streamId: string): Promise<StreamRecord | undefined>;
   findStreamBySrtPlaybackId(srtPlaybackStreamId: string): Promise<StreamRecord | undefined>;
   /** All playback ids with their stream ids (loaded into memory by the playback listener). */
-  listPlaybackIds(): Promise<{ playbackId: string; streamId: string; accessPolicy: AccessPolicy }[]>;
+  listPlaybackIds(): Promise<PlaybackIdRoute[]>;
   /**
    * Set the stream's status (when `status` is given) and enqueue webhook `event` whose `data` is the
    * full LiveStream object after the change, in one transaction. Returns the record after it.

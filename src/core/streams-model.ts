@@ -1,11 +1,13 @@
 /** The live-stream domain record shared by the store, the API and the webhooks (wire shapes in streams-serialize.ts). */
-import type { AccessPolicy, StreamStatus } from './contracts.js';
+import type { AccessPolicy, AccessRestrictions, StreamStatus } from './contracts.js';
 
 export type MaxResolution = '1080p' | '720p' | '480p';
 
 export interface PlaybackIdData {
   id: string;
   accessPolicy: AccessPolicy;
+  /** undefined until restrictions are given (at create or by PATCH .../domains or .../user-agents) */
+  accessRestrictions?: AccessRestrictions;
 }
 
 export interface SimulcastData {
@@ -44,6 +46,8 @@ export interface StreamData {
 /** What a create request sets (defaults already applied). */
 export interface NewStreamSettings {
   accessPolicy: AccessPolicy;
+  /** restrictions of the first playback id (playbackSettings.accessRestrictions) */
+  accessRestrictions?: AccessRestrictions;
   maxResolution: MaxResolution;
   reconnectWindow: number;
   mediaPolicy: AccessPolicy;

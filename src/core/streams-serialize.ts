@@ -1,6 +1,6 @@
 /** LiveStream and Simulcast wire objects (CONTRACT.md section 6), in FastPix's field order. */
 import type { StreamRecord } from './contracts.js';
-import type { SimulcastData, StreamData } from './streams-model.js';
+import type { PlaybackIdData, SimulcastData, StreamData } from './streams-model.js';
 
 /**
  * create / patch: no mediaIds, no simulcastResponses; get and list: both, each only when non-empty (the
@@ -12,6 +12,16 @@ export type LiveStreamView = 'create' | 'get' | 'list' | 'patch';
 export function toSimulcastWire(s: SimulcastData): Record<string, unknown> {
   const out: Record<string, unknown> = { simulcastId: s.simulcastId, url: s.url, streamKey: s.streamKey, isEnabled: s.isEnabled };
   if (s.metadata !== undefined) out.metadata = s.metadata;
+  return out;
+}
+
+/**
+ * `{ id, accessPolicy }`, plus `accessRestrictions` once any were set: the recorded live answers for ids without
+ * restrictions carry only the two fields; the SDK's PlaybackId / PlaybackIdSuccessResponse models add the third.
+ */
+export function toPlaybackIdWire(p: PlaybackIdData): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: p.id, accessPolicy: p.accessPolicy };
+  if (p.accessRestrictions !== undefined) out.accessRestrictions = p.accessRestrictions;
   return out;
 }
 
@@ -34,7 +44,7 @@ export function toLiveStream(s: StreamData, view: LiveStreamView): Record<string
   if (!(view === 'list' && Object.keys(s.metadata).length === 0)) out.metadata = s.metadata;
   out.lowLatency = s.lowLatency;
   out.closedCaptions = s.closedCaptions;
-  out.playbackIds = s.playbackIds.map((p) => ({ id: p.id, accessPolicy: p.accessPolicy }));
+  out.playbackIds = s.playbackIds.map(toPlaybackIdWire);
   const full = view === 'get' || view === 'list';
   // "simulcastResponses: present on GET by id when targets exist" — and on list items (SDK-live get-all-streams)
   if (full && s.simulcasts.length > 0) out.simulcastResponses = s.simulcasts.map(toSimulcastWire);

@@ -2,14 +2,14 @@
  * Live-stream operations behind the REST API. Each change and its webhook commit in one transaction;
  * state rules quote CONTRACT.md section 2. The API calls LiveControl after these return.
  */
-import type { AccessPolicy } from './contracts.js';
+import type { AccessPolicy, AccessRestrictions, RestrictionRule } from './contracts.js';
 import { newSimulcastId, newStreamId, newStreamSecret, newUuid, nowMicroIso, srtPlaybackIdFor } from './streams-ids.js';
 import type { NewStreamSettings, PlaybackIdData, SimulcastData, StreamData } from './streams-model.js';
 import { toLiveStream } from './streams-serialize.js';
 import type { Store } from '../store/store.js';
 import {
   deletePlaybackId, deleteSimulcast, deleteStream, findPlaybackId, findSimulcast, insertPlaybackId, insertSimulcast,
-  insertStream, listStreams, loadStream, streamExists, updateSimulcast, updateStream, type PageQuery,
+  insertStream, listStreams, loadStream, setPlaybackRestrictions, streamExists, updateSimulcast, updateStream, type PageQuery,
 } from '../store/stream-repo.js';
 
 /** Why an operation was refused; the API maps each to FastPix's status and message. */
@@ -38,6 +38,17 @@ function simulcastEventData(s: SimulcastData): Record<string, unknown> {
   return { simulcastId: s.simulcastId, livestreamId: s.streamId, rtmpUrl: s.url, streamKey: s.streamKey, isEnabled: s.isEnabled, metadata: s.metadata ?? {} };
 }
 
+/** Restrictions that let everything through (the state of an id before any are set). */
+export function openRestrictions(): AccessRestrictions {
+  return { domains: { defaultPolicy: 'allow', allow: [], deny: [] }, userAgents: { defaultPolicy: 'allow', allow: [], deny: [] } };
+}
+
+/** Restrictions that restrict nothing (both halves allow-all with empty lists). */
+export function restrictsNothing(r: AccessRestrictions): boolean {
+  const open = (x: RestrictionRule) => x.defaultPolicy === 'allow' && x.allow.length === 0 && x.deny.length === 0;
+  return open(r.domains) && open(r.userAgents);
+}
+
 export class StreamsService {
   constructor(private readonly store: Store) {}
 
@@ -62,7 +73,7 @@ export class StreamsService {
       lowLatency: settings.lowLatency,
       closedCaptions: settings.closedCaptions,
       // "A new stream comes with one playback id already (policy from playbackSettings.accessPolicy)."
-      playbackIds: [{ id: newUuid(), accessPolicy: settings.accessPolicy }],
+      playbackIds: [{ id: newUuid(), accessPolicy: settings.accessPolicy, ...(settings.accessRestrictions ? { accessRestrictions: settings.accessRestrictions } : {}) }],
       mediaIds: [],
       simulcasts: [],
     };
@@ -80,6 +91,15 @@ export class StreamsService {
 
   list(q: PageQuery): Promise<{ items: StreamData[]; total: number }> {
     return listStreams(this.store.db, q);
+  }
+
+  /**
+   * Clips cut from a stream's recordings (GET /on-demand/{livestreamId}/live-clips). onair does not record live
+   * streams yet, so a known stream has no clips; an unknown one is `stream not found` like every stream path.
+   */
+  async listClips(streamId: string, _q: PageQuery): Promise<Outcome<{ items: never[]; total: number }>> {
+    if (!(await streamExists(this.store.db, streamId))) return no('stream-not-found');
+    return ok({ items: [], total: 0 });
   }
 
   async update(streamId: string, patch: { metadata?: Record<string, string>; reconnectWindow?: number }): Promise<Outcome<StreamData>> {
@@ -134,10 +154,11 @@ export class StreamsService {
     return s.status === 'active' ? ok(s) : no('not-active');
   }
 
-  async addPlaybackId(streamId: string, accessPolicy: AccessPolicy): Promise<Outcome<PlaybackIdData>> {
+  async addPlaybackId(streamId: string, accessPolicy: AccessPolicy, accessRestrictions?: AccessRestrictions): Promise<Outcome<PlaybackIdData>> {
     return this.store.transact(async (trx) => {
       if (!(await loadStream(trx, streamId))) return no('stream-not-found');
       const p: PlaybackIdData = { id: newUuid(), accessPolicy };
+      if (accessRestrictions !== undefined) p.accessRestrictions = accessRestrictions;
       await insertPlaybackId(trx, streamId, p);
       return ok(p);
     });
@@ -148,6 +169,20 @@ export class StreamsService {
     const p = await findPlaybackId(this.store.db, streamId, playbackId);
     if (p) return ok(p);
     return (await streamExists(this.store.db, streamId)) ? no('playback-not-found') : no('stream-not-found');
+  }
+
+  /**
+   * PATCH .../playback-ids/{playbackId}/domains or .../user-agents: the given rule replaces that half of the id's
+   * restrictions (the other half stays; it starts as allow-all when none were set).
+   */
+  async setPlaybackRestriction(streamId: string, playbackId: string, kind: keyof AccessRestrictions, rule: RestrictionRule): Promise<Outcome<RestrictionRule>> {
+    return this.store.transact(async (trx) => {
+      const p = await findPlaybackId(trx, streamId, playbackId);
+      if (!p) return (await streamExists(trx, streamId)) ? no('playback-not-found') : no('stream-not-found');
+      const next: AccessRestrictions = { ...(p.accessRestrictions ?? openRestrictions()), [kind]: rule };
+      await setPlaybackRestrictions(trx, streamId, playbackId, next);
+      return ok(rule);
+    });
   }
 
   async deletePlaybackId(streamId: string, playbackId: string): Promise<Outcome<true>> {

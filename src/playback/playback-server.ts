@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessPolicy } from '../core/contracts.js';
+import type { AccessCheck } from './access-check.js';
 import type { LivePackager } from '../media/packager/index.js';
 import { MEDIA_PLAYLIST_NAME } from '../media/packager/index.js';
 import { writeMultivariantPlaylist } from '../protocols/hls/index.js';
@@ -19,12 +20,20 @@ export interface PlaybackLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** One playback id as the listener routes it. */
+export interface PlaybackRoute {
+  streamId: string;
+  accessPolicy: AccessPolicy;
+  /** the id's domain / user-agent restrictions, compiled (compileAccessCheck); absent = unrestricted */
+  access?: AccessCheck;
+}
+
 export interface PlaybackServerOptions {
   port: number;
   host?: string;
   logger?: PlaybackLogger;
   /** in-memory routing table kept by the lead: playback id -> stream */
-  resolve: (playbackId: string) => { streamId: string; accessPolicy: AccessPolicy } | undefined;
+  resolve: (playbackId: string) => PlaybackRoute | undefined;
   /** the stream's live packager, undefined when the stream is not live */
   packagerFor: (streamId: string) => LivePackager | undefined;
   verifyToken: (token: string, playbackId: string) => Promise<boolean>;
@@ -126,6 +135,16 @@ export class PlaybackServer {
     if (!entry) {
       sendError(res, 404, 'playbackId not found', `The playback id ${path.playbackId} does not exist`);
       return;
+    }
+    if (entry.access) {
+      // Every request of a restricted id (playlists, parts, segments) is checked: see access-check.ts for the rules.
+      const h = req.headers;
+      const verdict = entry.access.check(h.origin, h.referer, h['user-agent']);
+      if (verdict !== 'ok') {
+        if (verdict === 'domain') sendError(res, 403, 'domain not allowed', 'This playback id does not allow playback from this domain', NO_STORE);
+        else sendError(res, 403, 'user agent not allowed', 'This playback id does not allow playback by this user agent', NO_STORE);
+        return;
+      }
     }
     let suffix = '';
     if (entry.accessPolicy === 'private') {

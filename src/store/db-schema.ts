@@ -43,6 +43,8 @@ export interface PlaybackIdsTable {
   stream_id: string;
   access_policy: string;
   created_at: string;
+  /** JSON AccessRestrictions, or null when none were set */
+  access_restrictions: string | null;
 }
 
 export interface SimulcastTargetsTable {

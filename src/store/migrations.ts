@@ -96,10 +96,17 @@ function initial(engine: Engine): Migration {
   };
 }
 
+/** Playback id access restrictions (domains / user agents): JSON text, null = none set. */
+const playbackAccessRestrictions: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('playback_ids').addColumn('access_restrictions', 'text').execute();
+  },
+};
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.engine) };
+    return { '0001_initial': initial(this.engine), '0002_playback_access_restrictions': playbackAccessRestrictions };
   }
 }
 

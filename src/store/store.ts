@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
-import type { LifecycleEvent, MediaStore, SimulcastEvent, SimulcastTarget, StreamRecord, StreamStatus, AccessPolicy } from '../core/contracts.js';
+import type { LifecycleEvent, MediaStore, SimulcastEvent, SimulcastTarget, StreamRecord, StreamStatus, PlaybackIdRoute } from '../core/contracts.js';
 import { newUuid } from '../core/streams-ids.js';
 import { toLiveStream, toStreamRecord } from '../core/streams-serialize.js';
 import { buildEnvelope, type WebhookEventInput, type Workspace } from '../webhooks/webhook-envelope.js';
@@ -109,7 +109,7 @@ export class Store implements MediaStore {
     return s && toStreamRecord(s);
   }
 
-  listPlaybackIds(): Promise<{ playbackId: string; streamId: string; accessPolicy: AccessPolicy }[]> {
+  listPlaybackIds(): Promise<PlaybackIdRoute[]> {
     return listAllPlaybackIds(this.db);
   }
 

@@ -1,6 +1,6 @@
 /** Queries on live streams and their playback ids and simulcast targets (each takes a db or a transaction). */
 import type { Kysely } from 'kysely';
-import type { AccessPolicy, StreamStatus } from '../core/contracts.js';
+import type { AccessRestrictions, PlaybackIdRoute, StreamStatus } from '../core/contracts.js';
 import type { PlaybackIdData, SimulcastData, StreamData } from '../core/streams-model.js';
 import type { Database } from './db-schema.js';
 import { rowToPlaybackId, rowToSimulcast, rowToStream, streamToRow } from './stream-rows.js';
@@ -12,7 +12,7 @@ export async function loadStream(db: Db, value: string, column: LookupColumn = '
   const row = await db.selectFrom('live_streams').selectAll().where(column, '=', value).executeTakeFirst();
   if (!row) return undefined;
   const [pids, sims] = await Promise.all([
-    db.selectFrom('playback_ids').select(['id', 'access_policy']).where('stream_id', '=', row.stream_id).orderBy('created_at').orderBy('id').execute(),
+    db.selectFrom('playback_ids').select(['id', 'access_policy', 'access_restrictions']).where('stream_id', '=', row.stream_id).orderBy('created_at').orderBy('id').execute(),
     db.selectFrom('simulcast_targets').selectAll().where('stream_id', '=', row.stream_id).orderBy('created_at').orderBy('simulcast_id').execute(),
   ]);
   return rowToStream(row, pids.map(rowToPlaybackId), sims.map(rowToSimulcast));
@@ -36,7 +36,7 @@ export async function listStreams(db: Db, q: PageQuery): Promise<{ items: Stream
     .limit(q.limit).offset((q.page - 1) * q.limit).execute();
   const ids = rows.map((r) => r.stream_id);
   const [pids, sims] = ids.length ? await Promise.all([
-    db.selectFrom('playback_ids').select(['id', 'access_policy', 'stream_id']).where('stream_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    db.selectFrom('playback_ids').select(['id', 'access_policy', 'access_restrictions', 'stream_id']).where('stream_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
     // list items carry simulcastResponses too (SDK-live get-all-streams artifact)
     db.selectFrom('simulcast_targets').selectAll().where('stream_id', 'in', ids).orderBy('created_at').orderBy('simulcast_id').execute(),
   ]) : [[], []];
@@ -75,12 +75,21 @@ export async function deleteStream(db: Db, streamId: string): Promise<void> {
 }
 
 export async function insertPlaybackId(db: Db, streamId: string, p: PlaybackIdData): Promise<void> {
-  await db.insertInto('playback_ids').values({ id: p.id, stream_id: streamId, access_policy: p.accessPolicy, created_at: new Date().toISOString() }).execute();
+  await db.insertInto('playback_ids').values({
+    id: p.id, stream_id: streamId, access_policy: p.accessPolicy, created_at: new Date().toISOString(),
+    access_restrictions: p.accessRestrictions === undefined ? null : JSON.stringify(p.accessRestrictions),
+  }).execute();
 }
 
 export async function findPlaybackId(db: Db, streamId: string, id: string): Promise<PlaybackIdData | undefined> {
-  const r = await db.selectFrom('playback_ids').select(['id', 'access_policy']).where('stream_id', '=', streamId).where('id', '=', id).executeTakeFirst();
+  const r = await db.selectFrom('playback_ids').select(['id', 'access_policy', 'access_restrictions']).where('stream_id', '=', streamId).where('id', '=', id).executeTakeFirst();
   return r ? rowToPlaybackId(r) : undefined;
+}
+
+/** Store a playback id's restrictions (the whole object). Returns whether the id exists under the stream. */
+export async function setPlaybackRestrictions(db: Db, streamId: string, id: string, r: AccessRestrictions): Promise<boolean> {
+  const res = await db.updateTable('playback_ids').set({ access_restrictions: JSON.stringify(r) }).where('stream_id', '=', streamId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 /** Returns whether a row was deleted. */
@@ -89,9 +98,14 @@ export async function deletePlaybackId(db: Db, streamId: string, id: string): Pr
   return Number(r.numDeletedRows) > 0;
 }
 
-export async function listAllPlaybackIds(db: Db): Promise<{ playbackId: string; streamId: string; accessPolicy: AccessPolicy }[]> {
-  const rows = await db.selectFrom('playback_ids').select(['id', 'stream_id', 'access_policy']).execute();
-  return rows.map((r) => ({ playbackId: r.id, streamId: r.stream_id, accessPolicy: r.access_policy as AccessPolicy }));
+export async function listAllPlaybackIds(db: Db): Promise<PlaybackIdRoute[]> {
+  const rows = await db.selectFrom('playback_ids').select(['id', 'stream_id', 'access_policy', 'access_restrictions']).execute();
+  return rows.map((r) => {
+    const p = rowToPlaybackId(r);
+    const route: PlaybackIdRoute = { playbackId: p.id, streamId: r.stream_id, accessPolicy: p.accessPolicy };
+    if (p.accessRestrictions) route.accessRestrictions = p.accessRestrictions;
+    return route;
+  });
 }
 
 export async function insertSimulcast(db: Db, s: SimulcastData): Promise<void> {

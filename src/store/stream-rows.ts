@@ -1,5 +1,5 @@
 /** Row <-> domain mapping for live streams, playback ids and simulcast targets. */
-import type { AccessPolicy, StreamStatus } from '../core/contracts.js';
+import type { AccessPolicy, AccessRestrictions, StreamStatus } from '../core/contracts.js';
 import type { MaxResolution, PlaybackIdData, SimulcastData, StreamData } from '../core/streams-model.js';
 import type { LiveStreamsTable, PlaybackIdsTable, SimulcastTargetsTable } from './db-schema.js';
 
@@ -9,8 +9,10 @@ export function parseJsonObject(text: string | null): Record<string, string> | u
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {};
 }
 
-export function rowToPlaybackId(r: Pick<PlaybackIdsTable, 'id' | 'access_policy'>): PlaybackIdData {
-  return { id: r.id, accessPolicy: r.access_policy as AccessPolicy };
+export function rowToPlaybackId(r: Pick<PlaybackIdsTable, 'id' | 'access_policy' | 'access_restrictions'>): PlaybackIdData {
+  const p: PlaybackIdData = { id: r.id, accessPolicy: r.access_policy as AccessPolicy };
+  if (r.access_restrictions !== null) p.accessRestrictions = JSON.parse(r.access_restrictions) as AccessRestrictions;
+  return p;
 }
 
 export function rowToSimulcast(r: SimulcastTargetsTable): SimulcastData {

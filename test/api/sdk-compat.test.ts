@@ -28,7 +28,12 @@ const Str = Type.String();
 const Bool = Type.Boolean();
 const StrMap = Type.Record(Type.String(), Type.String());
 
-const PlaybackIdWire = Type.Object({ id: Str, accessPolicy: Type.Union([Type.Literal('public'), Type.Literal('private')]) }, { additionalProperties: false });
+/** newest SDK `PlaybackIdAccessRestrictions` (zod: every field optional); onair sends it only once restrictions are set */
+const RuleWire = Type.Object({ defaultPolicy: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')])), allow: Type.Optional(Type.Array(Str)), deny: Type.Optional(Type.Array(Str)) });
+const PlaybackIdWire = Type.Object({
+  id: Str, accessPolicy: Type.Union([Type.Literal('public'), Type.Literal('private')]),
+  accessRestrictions: Type.Optional(Type.Object({ domains: Type.Optional(RuleWire), userAgents: Type.Optional(RuleWire) })),
+}, { additionalProperties: false });
 const SimulcastWire = Type.Object({ simulcastId: Str, url: Str, streamKey: Str, isEnabled: Bool, metadata: Type.Optional(StrMap) }, { additionalProperties: false });
 const LiveStreamWire = Type.Object({
   streamId: Str, streamKey: Str, srtSecret: Str, trial: Bool,
