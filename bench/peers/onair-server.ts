@@ -36,10 +36,10 @@ export function onairCommand(): { args: string[]; how: string } {
   const src = join(repoDir, 'src', 'cli', 'main.ts');
   if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoDir, 'src'))) {
     // the node flags of bin/onair.js's shebang, as `onair serve` runs for an operator
-    return { args: ['--single-threaded-gc', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
+    return { args: ['--single-threaded-gc', '--initial-old-space-size=128', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
   }
   if (existsSync(src)) return { args: ['--import', 'tsx', src], how: 'src/cli/main.ts via tsx' };
-  if (existsSync(dist)) return { args: ['--single-threaded-gc', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
+  if (existsSync(dist)) return { args: ['--single-threaded-gc', '--initial-old-space-size=128', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
   throw new Error('no onair entry point (neither dist/cli/main.js nor src/cli/main.ts)');
 }
 

@@ -71,7 +71,7 @@ export function basicAuth(id: string, secret: string): string {
 /** The command that runs the CLI: tsx over the sources, or the build. */
 export function cliCommand(): string[] {
   return process.env.ONAIR_TEST_DIST === '1'
-    ? ['--single-threaded-gc', join(REPO_ROOT, 'dist', 'cli', 'main.js')] // as bin/onair.js's shebang runs it
+    ? ['--single-threaded-gc', '--initial-old-space-size=128', join(REPO_ROOT, 'dist', 'cli', 'main.js')] // as bin/onair.js's shebang runs it
     : ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts')];
 }
 
