@@ -1,5 +1,5 @@
 /** The live-stream domain record shared by the store, the API and the webhooks (wire shapes in streams-serialize.ts). */
-import type { AccessPolicy, AccessRestrictions, StreamStatus } from './contracts.js';
+import type { AccessPolicy, AccessRestrictions, SimulcastTarget, StreamStatus } from './contracts.js';
 
 export type MaxResolution = '1080p' | '720p' | '480p';
 
@@ -10,15 +10,8 @@ export interface PlaybackIdData {
   accessRestrictions?: AccessRestrictions;
 }
 
-export interface SimulcastData {
-  simulcastId: string;
-  streamId: string;
-  url: string;
-  streamKey: string;
-  isEnabled: boolean;
-  /** undefined when none was given at create ("metadata absent when none was given", CONTRACT.md section 6) */
-  metadata?: Record<string, string>;
-}
+/** A simulcast target: the media plane's view (contracts.ts) is the whole record. */
+export type SimulcastData = SimulcastTarget;
 
 export interface StreamData {
   streamId: string;
