@@ -10,9 +10,10 @@ export const SHORT = 'public, max-age=1';
 export const ERROR_CACHE = 'public, max-age=2';
 export const NO_STORE = 'no-store';
 
+const EXPOSE_HEADERS = 'Content-Length, Content-Type, Date, Age, Cache-Control';
 const CORS_HEADERS: Record<string, string> = {
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'Content-Length, Content-Type, Date, Age, Cache-Control',
+  'access-control-expose-headers': EXPOSE_HEADERS,
 };
 
 export function applyCors(res: ServerResponse): void {
@@ -30,6 +31,7 @@ export function sendPreflight(req: IncomingMessage, res: ServerResponse): void {
 
 export function sendError(res: ServerResponse, status: number, code: string, message: string, cache = ERROR_CACHE): void {
   if (res.headersSent || res.destroyed) return;
+  applyCors(res);
   const body = JSON.stringify({ success: false, error: { code: status, message: code, description: message } });
   res.setHeader('cache-control', cache);
   res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -44,10 +46,14 @@ export function sendBody(res: ServerResponse, type: string, cache: string, body:
   const chunks = typeof body === 'string' ? [Buffer.from(body)] : Array.isArray(body) ? body : [body];
   let length = 0;
   for (const c of chunks) length += c.length;
-  res.setHeader('content-type', type);
-  res.setHeader('cache-control', cache);
-  res.setHeader('content-length', length);
-  res.writeHead(200);
+  // One raw header list, no setHeader calls: node:http's fast path for the hot answers (playlists, parts).
+  res.writeHead(200, [
+    'access-control-allow-origin', '*',
+    'access-control-expose-headers', EXPOSE_HEADERS,
+    'content-type', type,
+    'cache-control', cache,
+    'content-length', String(length),
+  ]);
   if (res.req.method === 'HEAD') {
     res.end();
     return;

@@ -7,7 +7,7 @@ import type { LivePackager } from '../media/packager/index.js';
 import { MEDIA_PLAYLIST_NAME } from '../media/packager/index.js';
 import { writeMultivariantPlaylist } from '../protocols/hls/index.js';
 import {
-  applyCors, ERROR_CACHE, IMMUTABLE, MP4_TYPE, NO_STORE, PLAYLIST_TYPE, SHORT, sendBody, sendError, sendPreflight,
+  ERROR_CACHE, IMMUTABLE, MP4_TYPE, NO_STORE, PLAYLIST_TYPE, SHORT, sendBody, sendError, sendPreflight,
 } from './http-replies.js';
 import { parsePlaybackPath, type PlaybackPath } from './playback-path.js';
 import { playbackBytes, playbackHeldRequests, playbackRequests } from './playback-metrics.js';
@@ -61,11 +61,14 @@ interface Ctx {
 }
 
 const NUM_RE = /^\d{1,12}$/;
+/** Most requests carry no query: they share one empty (never mutated) parameter list. */
+const NO_QUERY: URLSearchParams = new URLSearchParams();
 
 export class PlaybackServer {
   readonly viewers: ViewerCounter;
   private readonly server: Server;
   private readonly limits: WaiterLimits;
+  private readonly playlistCache = new WeakMap<LivePackager, { text: string; bytes: Buffer }>();
   private readonly opts: PlaybackServerOptions;
 
   constructor(opts: PlaybackServerOptions) {
@@ -110,7 +113,7 @@ export class PlaybackServer {
       sendPreflight(req, res);
       return;
     }
-    applyCors(res);
+    // (CORS headers go out with every answer: sendBody writes them, sendError/sendBusy/sendPreflight apply them)
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD, OPTIONS');
       sendError(res, 405, 'method not allowed', 'Playback answers GET, HEAD and OPTIONS', NO_STORE);
@@ -124,7 +127,7 @@ export class PlaybackServer {
       return;
     }
     kind = path.file.kind;
-    this.route(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1))).catch((err: unknown) => {
+    this.route(req, res, path, q < 0 ? NO_QUERY : new URLSearchParams(url.slice(q + 1))).catch((err: unknown) => {
       this.opts.logger?.error({ err, url }, 'playback request failed');
       sendError(res, 500, 'internal error', 'The playback listener failed to answer', NO_STORE);
     });
@@ -173,6 +176,20 @@ export class PlaybackServer {
       case 'segment': return this.segment(ctx, path.file.msn);
       case 'part': return this.part(ctx, path.file.msn, path.file.part);
     }
+  }
+
+  /**
+   * The media playlist as bytes. The packager keeps its text per version; the bytes of the public
+   * (no token) form are kept with it, so the most requested answer is not re-encoded per request.
+   */
+  private playlistBytes(packager: LivePackager, suffix: string): Buffer | string {
+    const text = packager.mediaPlaylist(suffix);
+    if (suffix !== '') return text;
+    const cached = this.playlistCache.get(packager);
+    if (cached && cached.text === text) return cached.bytes;
+    const bytes = Buffer.from(text);
+    this.playlistCache.set(packager, { text, bytes });
+    return bytes;
   }
 
   private viewerKey(req: IncomingMessage): string {
@@ -264,7 +281,7 @@ export class PlaybackServer {
       cache = ok ? `public, max-age=${3 * packager.options.targetDurationS}` : SHORT;
     }
     if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
-    sendBody(res, PLAYLIST_TYPE, cache, packager.mediaPlaylist(ctx.suffix));
+    sendBody(res, PLAYLIST_TYPE, cache, this.playlistBytes(packager, ctx.suffix));
   }
 
   private init(ctx: Ctx, id: number): void {
