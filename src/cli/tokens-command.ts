@@ -1,17 +1,8 @@
 /** `onair tokens create|list|revoke`: manage API access tokens directly in the store (works while the server runs). */
 import { Command, Option } from 'commander';
-import { addStoreOptions, databaseFromOptions } from '../config.js';
-import { Store } from '../store/store.js';
+import { addStoreOptions } from '../config.js';
+import { withStore } from './cli-store.js';
 import { createToken, listTokens, revokeToken, type Permission } from '../store/token-repo.js';
-
-async function withStore<T>(opts: Record<string, unknown>, fn: (s: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(databaseFromOptions(opts));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 export function tokensCommand(): Command {
   const tokens = new Command('tokens').description('manage API access tokens');

@@ -1,18 +1,9 @@
 /** `onair webhooks add|list|remove`: manage webhook endpoints directly in the store. */
 import { Command } from 'commander';
-import { addStoreOptions, databaseFromOptions } from '../config.js';
-import { Store } from '../store/store.js';
+import { addStoreOptions } from '../config.js';
+import { withStore } from './cli-store.js';
 import { deleteEndpoint, listEndpoints } from '../store/webhook-repo.js';
 import { addEndpoint, isWebhookUrl } from '../webhooks/webhook-endpoints.js';
-
-async function withStore<T>(opts: Record<string, unknown>, fn: (s: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(databaseFromOptions(opts));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 export function webhooksCommand(): Command {
   const webhooks = new Command('webhooks').description('manage webhook endpoints');

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
+import { FlvDemuxer } from '../../../src/protocols/flv/flv-demuxer.js';
 
 export interface Clip {
   file: string;
@@ -44,4 +46,26 @@ export function findBox(buf: Buffer, type: string): Buffer {
   if (i < 4) throw new Error(`no ${type} box`);
   const size = buf.readUInt32BE(i - 4);
   return buf.subarray(i + 4, i - 4 + size);
+}
+
+/** An FlvDemuxer whose configs, frames and warnings are collected. */
+export function collect() {
+  const configs: TrackConfig[] = [];
+  const frames: MediaFrame[] = [];
+  const warnings: string[] = [];
+  const demux = new FlvDemuxer({ onConfig: (c) => configs.push(c), onFrame: (f) => frames.push(f), onWarning: (m) => warnings.push(m) });
+  return { demux, configs, frames, warnings };
+}
+
+/** Reads an FLV file's tags: [type, timestamp ms, body]. */
+export function flvTags(file: Buffer): [number, number, Buffer][] {
+  const tags: [number, number, Buffer][] = [];
+  let p = file.readUInt32BE(5) + 4;
+  while (p + 11 <= file.length) {
+    const size = file.readUIntBE(p + 1, 3);
+    const ts = file.readUIntBE(p + 4, 3) | (file[p + 7]! << 24);
+    tags.push([file[p]!, ts, file.subarray(p + 11, p + 11 + size)]);
+    p += 11 + size + 4;
+  }
+  return tags;
 }

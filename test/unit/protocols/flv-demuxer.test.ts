@@ -1,34 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
-import { FlvDemuxer } from '../../../src/protocols/flv/flv-demuxer.js';
 import { splitAnnexB, annexBToLengthPrefixed } from '../../../src/protocols/codecs/annexb.js';
 import { buildHvcC, isHevcKeyframe, hevcNalType } from '../../../src/protocols/codecs/hevc.js';
 import { isH264Keyframe } from '../../../src/protocols/codecs/h264.js';
 import { ProtocolError } from '../../../src/protocols/errors.js';
-import { findBox, makeClip } from './codecs-fixtures.js';
+import { collect, findBox, flvTags, makeClip } from './codecs-fixtures.js';
 
-function collect() {
-  const configs: TrackConfig[] = [];
-  const frames: MediaFrame[] = [];
-  const warnings: string[] = [];
-  const demux = new FlvDemuxer({ onConfig: (c) => configs.push(c), onFrame: (f) => frames.push(f), onWarning: (m) => warnings.push(m) });
-  return { demux, configs, frames, warnings };
-}
-
-/** Reads an FLV file's tags: [type, timestamp ms, body]. */
-function flvTags(file: Buffer): [number, number, Buffer][] {
-  const tags: [number, number, Buffer][] = [];
-  let p = file.readUInt32BE(5) + 4;
-  while (p + 11 <= file.length) {
-    const size = file.readUIntBE(p + 1, 3);
-    const ts = file.readUIntBE(p + 4, 3) | (file[p + 7]! << 24);
-    tags.push([file[p]!, ts, file.subarray(p + 11, p + 11 + size)]);
-    p += 11 + size + 4;
-  }
-  return tags;
-}
 
 test('flv: real H.264 + AAC FLV from ffmpeg -> configs and frames (90 kHz, pts = dts + cts, views)', () => {
   const clip = makeClip('av.flv', '320x180', ['-c:v', 'libx264', '-g', '10', '-bf', '2', '-c:a', 'aac'], 25, ['-f', 'lavfi', '-i', 'sine=duration=1']);

@@ -2,35 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
-import { FlvDemuxer } from '../../../src/protocols/flv/flv-demuxer.js';
 import {
   configTagBody, FLV_TAG_AUDIO, FLV_TAG_VIDEO, frameTagBody, frameTagHeaderLength, frameTagType, metadataBody, toMs, writeFrameTagHeader,
 } from '../../../src/protocols/flv/flv-muxer.js';
 import { decodeData } from '../../../src/protocols/rtmp/rtmp-command.js';
 import { annexBToLengthPrefixed, splitAnnexB } from '../../../src/protocols/codecs/annexb.js';
 import { buildHvcC, hevcNalType, isHevcKeyframe } from '../../../src/protocols/codecs/hevc.js';
-import { findBox, makeClip } from './codecs-fixtures.js';
+import { collect, findBox, flvTags, makeClip } from './codecs-fixtures.js';
 
-function collect() {
-  const configs: TrackConfig[] = [];
-  const frames: MediaFrame[] = [];
-  const warnings: string[] = [];
-  const demux = new FlvDemuxer({ onConfig: (c) => configs.push(c), onFrame: (f) => frames.push(f), onWarning: (m) => warnings.push(m) });
-  return { demux, configs, frames, warnings };
-}
-
-/** Reads an FLV file's tags: [type, timestamp ms, body]. */
-function flvTags(file: Buffer): [number, number, Buffer][] {
-  const tags: [number, number, Buffer][] = [];
-  let p = file.readUInt32BE(5) + 4;
-  while (p + 11 <= file.length) {
-    const size = file.readUIntBE(p + 1, 3);
-    const ts = file.readUIntBE(p + 4, 3) | (file[p + 7]! << 24);
-    tags.push([file[p]!, ts, file.subarray(p + 11, p + 11 + size)]);
-    p += 11 + size + 4;
-  }
-  return tags;
-}
 
 /** Muxes configs + frames as RTMP messages would carry them and demuxes them again. */
 function roundTrip(configs: TrackConfig[], frames: MediaFrame[]) {
