@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Runs the test files (unit, then API, then end-to-end) with node's test runner through tsx.
-# Usage: scripts/run-tests.sh [dir-or-file ...]   (default: test/)
+# Runs the test files (unit, then API, then the other test/ folders, then end-to-end, then the benchmarks' own
+# unit tests) with node's test runner through tsx.
+# Usage: scripts/run-tests.sh [dir-or-file ...]   (default: test/ and bench/test/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-((${#targets[@]})) || targets=(test/unit test/api test/e2e)
+if ((${#targets[@]} == 0)); then
+  # unit first, end-to-end last; any other folder of test/ (e.g. test/client) in between, so none is skipped
+  targets=(test/unit test/api)
+  for d in test/*/; do
+    d=${d%/}
+    case "$d" in test/unit | test/api | test/e2e | test/helpers) ;; *) targets+=("$d") ;; esac
+  done
+  targets+=(test/e2e bench/test)
+fi
 files=()
 for t in "${targets[@]}"; do
   if [ -d "$t" ]; then while IFS= read -r f; do files+=("$f"); done < <(find "$t" -name '*.test.ts' | sort)

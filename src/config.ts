@@ -32,12 +32,27 @@ export interface ServerConfig {
   webhookRetryCapMs: number;
   /** how often the delivery worker polls the outbox when not nudged */
   webhookPollMs: number;
-  /** failed logins allowed per client address per window before 429 */
+  /** failed logins per (client address, token id) per window before 429 (per address: 10x this) */
   authFailLimit: number;
   authFailWindowMs: number;
+  /** Fastify trustProxy as given (`true`, a hop count, or addresses/CIDRs); absent = X-Forwarded-For is ignored */
+  trustProxy?: string;
   /** admin token given by the environment (ONAIR_TOKEN_ID + ONAIR_TOKEN_SECRET) */
   adminTokenId?: string;
   adminTokenSecret?: string;
+  /** open RTMP(S) connections, in total and per remote address (0 = unlimited) */
+  rtmpMaxConnections: number;
+  rtmpMaxConnectionsPerAddress: number;
+  /** bytes of partly received RTMP messages of all connections together, MiB */
+  rtmpAssemblyBudgetMiB: number;
+  /** largest RTMP message of an accepted publisher, KiB (before publish is accepted: 64 KiB) */
+  rtmpMaxMessageKiB: number;
+  /** open playback (HLS) connections, in total and per remote address (0 = unlimited) */
+  playbackMaxConnections: number;
+  playbackMaxConnectionsPerAddress: number;
+  /** open REST API connections, in total and per remote address (0 = unlimited) */
+  apiMaxConnections: number;
+  apiMaxConnectionsPerAddress: number;
 }
 
 type Kind = 'string' | 'int' | 'list';
@@ -74,10 +89,19 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'webhookRetryBaseMs', flag: '--webhook-retry-base-ms <ms>', env: 'ONAIR_WEBHOOK_RETRY_BASE_MS', kind: 'int', def: 1000, help: 'first webhook retry delay', hidden: true },
   { key: 'webhookRetryCapMs', flag: '--webhook-retry-cap-ms <ms>', env: 'ONAIR_WEBHOOK_RETRY_CAP_MS', kind: 'int', def: 600_000, help: 'longest webhook retry delay', hidden: true },
   { key: 'webhookPollMs', flag: '--webhook-poll-ms <ms>', env: 'ONAIR_WEBHOOK_POLL_MS', kind: 'int', def: 1000, help: 'webhook outbox poll period', hidden: true },
-  { key: 'authFailLimit', flag: '--auth-fail-limit <n>', env: 'ONAIR_AUTH_FAIL_LIMIT', kind: 'int', def: 10, help: 'failed logins per address per window before 429', hidden: true },
+  { key: 'authFailLimit', flag: '--auth-fail-limit <n>', env: 'ONAIR_AUTH_FAIL_LIMIT', kind: 'int', def: 10, help: 'failed logins per (address, token id) per window before further failures get 429; per address: 10x', hidden: true },
   { key: 'authFailWindowMs', flag: '--auth-fail-window-ms <ms>', env: 'ONAIR_AUTH_FAIL_WINDOW_MS', kind: 'int', def: 60_000, help: 'failed-login counting window', hidden: true },
+  { key: 'trustProxy', flag: '--trust-proxy [value]', env: 'ONAIR_TRUST_PROXY', kind: 'string', help: 'behind a reverse proxy: true, a hop count, or proxy addresses/CIDRs (comma-separated) whose X-Forwarded-For is believed (default: off)' },
   { key: 'adminTokenId', flag: '--admin-token-id <id>', env: 'ONAIR_TOKEN_ID', kind: 'string', help: 'admin access token id (with ONAIR_TOKEN_SECRET)', hidden: true },
   { key: 'adminTokenSecret', flag: '--admin-token-secret <secret>', env: 'ONAIR_TOKEN_SECRET', kind: 'string', help: 'admin access token secret', hidden: true },
+  { key: 'rtmpMaxConnections', flag: '--rtmp-max-connections <n>', env: 'ONAIR_RTMP_MAX_CONNECTIONS', kind: 'int', def: 1000, help: 'open RTMP(S) connections (0 = unlimited)' },
+  { key: 'rtmpMaxConnectionsPerAddress', flag: '--rtmp-max-connections-per-address <n>', env: 'ONAIR_RTMP_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int', def: 50, help: 'open RTMP(S) connections from one address (0 = unlimited)' },
+  { key: 'rtmpAssemblyBudgetMiB', flag: '--rtmp-assembly-budget-mib <n>', env: 'ONAIR_RTMP_ASSEMBLY_BUDGET_MIB', kind: 'int', def: 256, help: 'memory for partly received RTMP messages of all connections, MiB' },
+  { key: 'rtmpMaxMessageKiB', flag: '--rtmp-max-message-kib <n>', env: 'ONAIR_RTMP_MAX_MESSAGE_KIB', kind: 'int', def: 8192, help: 'largest RTMP message (a video frame) of a publisher, KiB' },
+  { key: 'playbackMaxConnections', flag: '--playback-max-connections <n>', env: 'ONAIR_PLAYBACK_MAX_CONNECTIONS', kind: 'int', def: 20_000, help: 'open playback connections (0 = unlimited)' },
+  { key: 'playbackMaxConnectionsPerAddress', flag: '--playback-max-connections-per-address <n>', env: 'ONAIR_PLAYBACK_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int', def: 2000, help: 'open playback connections from one address (0 = unlimited)' },
+  { key: 'apiMaxConnections', flag: '--api-max-connections <n>', env: 'ONAIR_API_MAX_CONNECTIONS', kind: 'int', def: 1000, help: 'open REST API connections (0 = unlimited)' },
+  { key: 'apiMaxConnectionsPerAddress', flag: '--api-max-connections-per-address <n>', env: 'ONAIR_API_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int', def: 200, help: 'open REST API connections from one address (0 = unlimited)' },
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -5,10 +5,16 @@
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { LiveControl, MediaStore } from './core/contracts.js';
-import { LiveSessions, SILENT_PUBLISHER_MS } from './core/live-sessions.js';
+import type { LiveControl } from './core/contracts.js';
+import { LiveSessions, SILENT_PUBLISHER_MS, type LiveSession } from './core/live-sessions.js';
+import type { Store } from './store/store.js';
+import type { SegmentStore } from './store/segment-store.js';
+import { SessionRecorder, type RecorderStore } from './media/recorder/session-recorder.js';
+import { StoredMedia, type MediaView } from './playback/stored-media.js';
+import type { ClipRange, StoredSegment } from './playback/vod-playlists.js';
+import { recordingFailures, recordingBytes } from './media/recorder/recorder-metrics.js';
 import { reportLiveSessions } from './core/live-metrics.js';
-import { StreamHub } from './core/stream-hub.js';
+import { StreamHub, type LiveStream } from './core/live-stream.js';
 import { RtmpServer } from './ingest/rtmp/rtmp-server.js';
 import { SrtServer } from './ingest/srt/srt-server.js';
 import { LivePackager } from './media/packager/index.js';
@@ -16,27 +22,64 @@ import { SimulcastManager } from './media/simulcast/simulcast-manager.js';
 import { reportSimulcast } from './media/simulcast/simulcast-metrics.js';
 import { PlaybackServer, compileAccessCheck, createPlaybackTokenVerifier, importPublicKey, type PlaybackRoute } from './playback/index.js';
 import type { ServerConfig } from './config.js';
+import { Counter } from 'prom-client';
+import { registry } from './metrics.js';
 import type { MediaContext, MediaPlane } from './server.js';
 
 /** An ended session's playlist (with EXT-X-ENDLIST) stays readable this long, so players see the end. */
-const ENDED_PACKAGER_TTL_MS = 30_000;
+const ENDED_LINGER_MS = 30_000;
+/** The rendition name of the source (passthrough) packager. */
+export const SOURCE = 'source';
+
+function lingerMs(): number {
+  const v = Number(process.env.ONAIR_ENDED_LINGER_MS ?? ENDED_LINGER_MS);
+  return Number.isFinite(v) && v >= 0 ? v : ENDED_LINGER_MS;
+}
+
+const outputFailures = new Counter({
+  name: 'onair_output_failures_total',
+  help: 'Outputs of a live stream (packager, simulcast, recorder, SRT player) that threw and were detached',
+  labelNames: ['output'] as const,
+  registers: [registry],
+});
 
 export class MediaPlaneImpl implements LiveControl, MediaPlane {
-  readonly hub = new StreamHub();
+  readonly hub: StreamHub;
   readonly sessions: LiveSessions;
   readonly playback: PlaybackServer;
   readonly rtmp: RtmpServer;
   readonly simulcast: SimulcastManager;
   readonly srt: SrtServer;
-  private readonly packagers = new Map<string, LivePackager>();
-  private readonly endedTimers = new Map<string, NodeJS.Timeout>();
   private routes = new Map<string, PlaybackRoute>();
   private keys = new Map<string, KeyObject>();
   private readonly verifier;
   private readonly log: Logger;
 
-  constructor(private readonly config: ServerConfig, private readonly store: MediaStore, logger: Logger) {
+  private readonly stored: StoredMedia;
+  private readonly recorderStore: RecorderStore;
+  /** VOD views of complete media (immutable once Ready), a small LRU */
+  private readonly views = new Map<string, MediaView>();
+
+  constructor(private readonly config: ServerConfig, private readonly store: Store, logger: Logger, private readonly segments?: SegmentStore) {
+    this.stored = new StoredMedia(segments);
+    this.recorderStore = {
+      createRecordingMedia: async (streamId) => {
+        const m = await store.createRecordingMedia(streamId);
+        if (!m) throw new Error(`stream ${streamId} no longer exists`);
+        await store.markMediaProcessing(m.mediaId);
+        return m.mediaId;
+      },
+      addMediaSegment: async (row) => { await store.addMediaSegment(row); },
+      completeMedia: async (id, c) => { await store.completeMedia(id, c); },
+      failMedia: async (id, reason) => { await store.failMedia(id, reason); },
+    };
     this.log = logger;
+    this.hub = new StreamHub({
+      outputFailed: (streamId, output, err) => {
+        outputFailures.inc({ output: output.split(':')[0] ?? output });
+        this.log.error({ err, streamId, output }, 'an output of the live stream failed: detached (the publisher and other outputs continue)');
+      },
+    });
     const timeScale = Number(process.env.ONAIR_LIFECYCLE_TIME_SCALE ?? '1');
     this.simulcast = new SimulcastManager({ store, hub: this.hub, logger: logger.child({ module: 'simulcast' }) });
     reportSimulcast(this.simulcast);
@@ -45,13 +88,12 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       hub: this.hub,
       logger: logger.child({ module: 'sessions' }),
       timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
-      onSessionStart: (streamId) => {
-        this.startPackager(streamId);
-        this.simulcast.sessionStarted(streamId);
-      },
-      onSessionEnd: (streamId) => {
-        this.endPackager(streamId);
-        this.simulcast.sessionEnded(streamId);
+      endedLingerMs: lingerMs(),
+      onSessionStart: (streamId, owner) => this.attachOutputs(streamId, owner),
+      // SRT tracks its own publishers natively; another protocol's publisher marks the stream busy in the
+      // SRT listener's table so a second publisher over SRT is refused in its handshake (1409).
+      onPublisher: (streamId, publishing, protocol) => {
+        if (protocol !== 'srt') this.srt.setBusy(streamId, publishing);
       },
     });
     reportLiveSessions(this.sessions);
@@ -61,8 +103,14 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       host: config.host,
       logger: logger.child({ module: 'playback' }),
       resolve: (playbackId) => this.routes.get(playbackId),
-      packagerFor: (streamId) => this.packagers.get(streamId),
+      packagerFor: (streamId) => this.hub.get(streamId)?.readerOf(SOURCE) as LivePackager | undefined,
       verifyToken: (token, playbackId) => this.verifier(token, playbackId),
+      storedMedia: this.stored,
+      mediaView: (mediaId) => this.mediaView(mediaId),
+      sessionHistory: (streamId) => this.hub.get(streamId)?.output<SessionRecorder>('recorder'),
+      onClip: (route, range) => this.clipRequested(route, range),
+      maxConnections: config.playbackMaxConnections,
+      maxConnectionsPerAddress: config.playbackMaxConnectionsPerAddress,
     });
     const tls = config.tlsCert && config.tlsKey
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), port: config.rtmpsPort }
@@ -73,6 +121,10 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       port: config.rtmpPort,
       host: config.host,
       ...(tls ? { tls } : {}),
+      maxConnections: config.rtmpMaxConnections,
+      maxConnectionsPerAddress: config.rtmpMaxConnectionsPerAddress,
+      assemblyBudgetBytes: config.rtmpAssemblyBudgetMiB * 1024 * 1024,
+      maxMessageBytes: config.rtmpMaxMessageKiB * 1024,
     });
     this.srt = new SrtServer({
       port: config.srtPort,
@@ -86,37 +138,127 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     });
   }
 
+  private busySweep: NodeJS.Timeout | undefined;
+
+  /** A silent RTMP publisher may be replaced (core's rule): its busy flag follows its silence. */
+  private sweepBusy(): void {
+    const now = Date.now();
+    for (const s of this.sessions.list()) {
+      if (!s.protocol || s.protocol === 'srt' || s.lastMediaAt === undefined) continue;
+      const delivering = now - s.lastMediaAt < SILENT_PUBLISHER_MS;
+      this.srt.setBusy(s.streamId, delivering);
+    }
+  }
+
   async start(): Promise<void> {
+    this.busySweep = setInterval(() => this.sweepBusy(), 1000);
+    this.busySweep.unref();
+    await this.recoverRecordings();
     await Promise.all([this.playbackIdsChanged(), this.signingKeysChanged()]);
     await this.playback.listen();
     await this.rtmp.listen();
     await this.srt.listen();
   }
 
-  private startPackager(streamId: string): void {
-    const t = this.endedTimers.get(streamId);
-    if (t) clearTimeout(t);
-    this.endedTimers.delete(streamId);
+  /** A session started: its outputs attach to the stream's owner, which releases them when it goes. */
+  private attachOutputs(streamId: string, owner: LiveStream): void {
+    const record = (owner.session as LiveSession).record;
+    let recorder: SessionRecorder | undefined;
+    if (this.segments && (record.enableRecording || record.enableDvrMode)) {
+      recorder = new SessionRecorder({
+        streamId, record: record.enableRecording, dvr: record.enableDvrMode, store: this.recorderStore, segments: this.segments,
+        logger: this.log, onWrite: (n) => recordingBytes.inc(n), onFailure: () => recordingFailures.inc(),
+      });
+    }
     // 200 ms parts: six frames at 30 fps, five parts to a 1 s segment (an even split keeps PART-HOLD-BACK low).
-    const packager = new LivePackager({ partTargetMs: 200 });
-    this.packagers.set(streamId, packager);
-    this.hub.subscribe(streamId, {
-      onConfig: (c) => packager.onConfig(c),
+    const packager = new LivePackager({
+      partTargetMs: 200,
+      logger: this.log.child({ streamId }),
+      ...(recorder ? { onSegment: (seg) => recorder.onSegment(seg), onInit: (id, bytes) => recorder.onInit(id, bytes) } : {}),
+    });
+    owner.attach(SOURCE, {
+      end: () => {
+        packager.end();
+        recorder?.end();
+      },
+      close: () => packager.end(),
+    }, {
+      onConfig: (c) => {
+        packager.onConfig(c);
+        recorder?.onConfig(c);
+      },
       onFrame: (f) => packager.onFrame(f),
       onDiscontinuity: () => packager.discontinuity(),
-      onEnd: () => packager.end(),
+    }, packager);
+    // after the packager: the session's end flushes the packager's last segment into the recorder, then completes it
+    if (recorder) owner.attach('recorder', recorder);
+    this.simulcast.sessionStarted(streamId);
+    owner.attach('simulcast', {
+      end: () => this.simulcast.sessionEnded(streamId),
+      close: () => this.simulcast.sessionEnded(streamId),
     });
   }
 
-  private endPackager(streamId: string): void {
-    const packager = this.packagers.get(streamId);
-    if (!packager) return;
-    const timer = setTimeout(() => {
-      this.endedTimers.delete(streamId);
-      if (this.packagers.get(streamId) === packager) this.packagers.delete(streamId);
-    }, ENDED_PACKAGER_TTL_MS);
-    timer.unref();
-    this.endedTimers.set(streamId, timer);
+  /** A media's VOD view from its manifest (cached once complete). */
+  private async mediaView(mediaId: string): Promise<MediaView | undefined> {
+    const hit = this.views.get(mediaId);
+    if (hit) return hit;
+    const media = await this.store.getMedia(mediaId);
+    if (!media) return undefined;
+    const rows = await this.store.listMediaSegments(mediaId, 'source');
+    const initNs = new Map<string, number>();
+    const initKeys = new Map<number, string>();
+    const segments: StoredSegment[] = [];
+    let t = 0;
+    for (const r of rows) {
+      let n = initNs.get(r.initKey);
+      if (n === undefined) {
+        n = initNs.size;
+        initNs.set(r.initKey, n);
+        initKeys.set(n, r.initKey);
+      }
+      const seg: StoredSegment = { n: segments.length, durationS: r.durationS, key: r.key, initN: n, discontinuity: r.discontinuity, startS: t };
+      if (r.programDateTime) seg.programDateTime = Date.parse(r.programDateTime);
+      segments.push(seg);
+      t += r.durationS;
+    }
+    const rendition = media.renditions?.find((x) => x.name === 'source') ?? media.renditions?.[0];
+    const view: MediaView = {
+      mediaId, ended: media.status === 'Ready' || media.status === 'Failed', durationS: t, segments, initKeys,
+      variant: {
+        bandwidth: rendition?.bandwidth || 1_000_000,
+        ...(rendition?.averageBandwidth ? { averageBandwidth: rendition.averageBandwidth } : {}),
+        codecs: rendition?.codecs ? rendition.codecs.split(',') : ['avc1.64001f', 'mp4a.40.2'],
+        ...(rendition?.width && rendition.height ? { resolution: { width: rendition.width, height: rendition.height } } : {}),
+      },
+    };
+    if (view.ended) {
+      this.views.set(mediaId, view);
+      if (this.views.size > 500) this.views.delete(this.views.keys().next().value!);
+    }
+    return view;
+  }
+
+  /** The first request for a clip range makes it a clip media (listed by live-clips, announced by webhooks). */
+  private clipRequested(route: PlaybackRoute, range: ClipRange): void {
+    const recorder = this.hub.get(route.streamId)?.output<SessionRecorder>('recorder');
+    const sourceMediaId = route.mediaId ?? recorder?.mediaId;
+    if (!sourceMediaId) return;
+    this.store.createClipMedia({ streamId: route.streamId, sourceMediaId, startS: range.startS, endS: range.endS })
+      .catch((err) => this.log.error({ err, streamId: route.streamId }, 'could not record the clip'));
+  }
+
+  /** Recordings a crash left unfinished are completed from what was stored, and announced ready. */
+  private async recoverRecordings(): Promise<void> {
+    for (const m of await this.store.listIncompleteMedia()) {
+      if (m.kind !== 'recording') continue;
+      try {
+        await this.store.completeMediaFromManifest(m.mediaId);
+        this.log.warn({ mediaId: m.mediaId, streamId: m.streamId }, 'completed a recording left unfinished by a crash');
+      } catch (err) {
+        this.log.error({ err, mediaId: m.mediaId }, 'could not complete a recording left by a crash');
+      }
+    }
   }
 
   // ---- LiveControl (called by the REST API after it committed a change) ----
@@ -127,10 +269,17 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
 
   async kick(streamId: string, reason: 'disabled' | 'deleted'): Promise<void> {
     await this.sessions.kick(streamId, reason);
-    if (reason === 'deleted') {
-      this.packagers.delete(streamId);
-      await this.playbackIdsChanged();
+    if (reason === 'deleted') await this.playbackIdsChanged();
+  }
+
+  /** A media was deleted: a recording still being written stops, and its cached view goes. */
+  async mediaDeleted(mediaId: string): Promise<void> {
+    this.views.delete(mediaId);
+    for (const s of this.hub.all()) {
+      const r = s.output<SessionRecorder>('recorder');
+      if (r?.mediaId === mediaId) r.abandon();
     }
+    await this.playbackIdsChanged();
   }
 
   viewerCount(streamId: string): number {
@@ -143,6 +292,12 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     const routes = new Map<string, PlaybackRoute>();
     for (const r of rows) {
       const route: PlaybackRoute = { streamId: r.streamId, accessPolicy: r.accessPolicy };
+      const access = compileAccessCheck(r.accessRestrictions);
+      if (access) route.access = access;
+      routes.set(r.playbackId, route);
+    }
+    for (const r of await this.store.listMediaPlaybackIds()) {
+      const route: PlaybackRoute = { streamId: r.streamId ?? '', accessPolicy: r.accessPolicy, mediaId: r.mediaId };
       const access = compileAccessCheck(r.accessRestrictions);
       if (access) route.access = access;
       routes.set(r.playbackId, route);
@@ -175,18 +330,19 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   }
 
   async close(): Promise<void> {
+    if (this.busySweep) clearInterval(this.busySweep);
     await this.rtmp.close();
     await this.srt.close();
     await this.sessions.close();
     await this.simulcast.close();
     await this.playback.close();
-    for (const t of this.endedTimers.values()) clearTimeout(t);
+    this.hub.releaseAll();
   }
 }
 
 /** The `hooks.media` of startServer. */
 export async function startMediaPlane(ctx: MediaContext): Promise<MediaPlane> {
-  const plane = new MediaPlaneImpl(ctx.config, ctx.store, ctx.logger);
+  const plane = new MediaPlaneImpl(ctx.config, ctx.store, ctx.logger, ctx.segments);
   await plane.start();
   return { liveControl: plane, close: () => plane.close() };
 }

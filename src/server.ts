@@ -1,8 +1,10 @@
 /**
  * Starts the control plane: opens the store (migrations), ensures the admin token and flag webhook endpoints,
- * starts the webhook worker and the REST API, then lets the media plane plug in through `hooks.media`.
+ * starts the webhook worker, builds the REST API, lets the media plane plug in through `hooks.media`, and only then
+ * opens the API port (so no request is served before the real LiveControl is in place).
  */
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { NoopLiveControl } from './api/noop-live-control.js';
@@ -11,6 +13,8 @@ import type { ServerConfig } from './config.js';
 import type { LiveControl } from './core/contracts.js';
 import { StreamsService } from './core/streams-service.js';
 import { Store } from './store/store.js';
+import { LocalSegmentStore } from './store/local-segment-store.js';
+import type { SegmentStore } from './store/segment-store.js';
 import { countTokens, createToken, upsertToken } from './store/token-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { syncFlagEndpoints } from './webhooks/webhook-endpoints.js';
@@ -25,6 +29,8 @@ export interface MediaPlane {
 export interface MediaContext {
   config: ServerConfig;
   store: Store;
+  /** media bytes (recordings, DVR, clips, images): local disk under <data>/media; the API deletes through it too */
+  segments: SegmentStore;
   logger: Logger;
   setLiveControl(lc: LiveControl): void;
 }
@@ -88,18 +94,23 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     worker.start();
     closers.push(() => worker.stop());
 
+    // Build the API, start the media plane, and only then listen: a request can never reach the no-op LiveControl
+    // (an API change made before the media plane is attached would be lost on it). /healthz turns 200 last.
     const streams = new StreamsService(store);
-    const api = await buildApi({ store, streams, liveControl: () => liveControl, config }, { logger, isReady: () => ready });
-    await api.listen({ host: config.host, port: config.apiPort });
-    closers.push(() => api.close());
-    const apiPort = (api.server.address() as AddressInfo).port;
+    const segments = new LocalSegmentStore(join(config.dataDir, 'media'));
+    const api = await buildApi({ store, streams, liveControl: () => liveControl, config, segments }, { logger, isReady: () => ready });
 
     const setLiveControl = (lc: LiveControl) => { liveControl = lc; };
     if (hooks.media) {
-      const media = await hooks.media({ config, store, logger, setLiveControl });
+      const media = await hooks.media({ config, store, segments, logger, setLiveControl });
       closers.push(() => media.close());
       if (media.liveControl) liveControl = media.liveControl;
     }
+
+    // closed first at shutdown (closers run in reverse): no request reaches a media plane that is going away
+    closers.push(() => api.close());
+    await api.listen({ host: config.host, port: config.apiPort });
+    const apiPort = (api.server.address() as AddressInfo).port;
     ready = true;
     const handle: ServerHandle = {
       config, store, api, logger, apiPort, setLiveControl,

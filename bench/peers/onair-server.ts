@@ -73,7 +73,8 @@ export class OnairServer implements MediaServer {
       '--rtmp-port', String(this.rtmpPort), '--srt-port', String(this.srtPort),
     ], {
       cwd: repoDir,
-      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn' },
+      // (every bench publisher comes from 127.0.0.1: no per-address RTMP limit, or max-streams would stop at it)
+      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn', ONAIR_RTMP_MAX_CONNECTIONS_PER_ADDRESS: '0' },
     });
     const keep = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-4000); };
     this.child.stdout?.on('data', keep);

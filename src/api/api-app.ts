@@ -1,20 +1,27 @@
 /** Builds the Fastify app of the REST API: validation, auth, error envelopes, OpenAPI, and every route module. */
 import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { limitConnections } from '../ingest/connection-limiter.js';
 import { httpDuration, httpRequests } from '../metrics.js';
-import type { ApiDeps } from './api-deps.js';
+import type { ApiApp, ApiDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
 import { makeAuthHook } from './auth.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import { answerClientError } from './client-errors.js';
 import { registerLiveClipRoutes } from './live-clips-routes.js';
 import { registerLiveStreamRoutes } from './live-streams-routes.js';
 import { LoginLimiter } from './login-limiter.js';
+import { registerOnDemandRoutes } from './on-demand-routes.js';
 import { registerOnairWebhookRoutes } from './onair-webhooks-routes.js';
 import { validatorCompiler } from './payload-validator.js';
 import { registerPlaybackIdRoutes } from './playback-ids-routes.js';
+import { makeResponseSerializerCompiler, type ResponseCheckMode } from './response-check.js';
 import { registerSigningKeyRoutes } from './signing-keys-routes.js';
 import { registerSimulcastRoutes } from './simulcast-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** Request bodies of this API are small; anything bigger is refused with 413. */
 export const BODY_LIMIT = 64 * 1024;
@@ -23,14 +30,28 @@ export interface ApiOptions {
   /** the process logger (Fastify logs requests and errors through it) */
   logger: Logger;
   isReady: () => boolean;
+  /** what a response that does not match its schema does (see response-check.ts); default: 'log' when
+   * NODE_ENV=production, else 'throw' */
+  responseCheck?: ResponseCheckMode;
 }
 
 export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: opts.logger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true }) as unknown as FastifyInstance;
+  const log = opts.logger;
+  const app = Fastify({
+    loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true,
+    trustProxy: fastifyTrustProxy(parseTrustProxy(deps.config.trustProxy)),
+    // over-long headers (431), malformed requests and unknown methods (400) in the FastPix envelope
+    clientErrorHandler: (err, socket) => {
+      log.debug({ err: { code: err.code, message: err.message } }, 'client error');
+      answerClientError(err, socket);
+    },
+  }) as unknown as FastifyInstance;
+  // Open connections, in total and per client address (behind a reverse proxy: per proxy address).
+  limitConnections(app.server, 'api', { maxConnections: deps.config.apiMaxConnections ?? 1000, maxPerAddress: deps.config.apiMaxConnectionsPerAddress ?? 200 }, log);
 
   app.setValidatorCompiler(validatorCompiler);
-  // Response schemas document the API; answers are built field by field and sent as plain JSON.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Answers are sent as the handlers build them (JSON.stringify), after a check against the response schema.
+  app.setSerializerCompiler(makeResponseSerializerCompiler(opts.responseCheck ?? (process.env.NODE_ENV === 'production' ? 'log' : 'throw'), log));
 
   // JSON bodies: an empty body is "no body" (SDKs send PUT live-enable with a JSON content type and nothing else).
   app.removeContentTypeParser('application/json');
@@ -53,7 +74,9 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     },
   });
 
-  const limiter = new LoginLimiter(deps.config.authFailLimit, deps.config.authFailWindowMs);
+  const limiter = new LoginLimiter({
+    pairLimit: deps.config.authFailLimit, addressLimit: deps.config.authFailLimit * 10, windowMs: deps.config.authFailWindowMs,
+  });
   app.addHook('onRequest', makeAuthHook(deps.store, limiter));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -73,14 +96,22 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     return reply.code(404).type('application/json; charset=utf-8').send(e.body());
   });
 
-  registerSystemRoutes(app, opts.isReady);
-  registerLiveStreamRoutes(app, deps);
-  registerPlaybackIdRoutes(app, deps);
-  registerSimulcastRoutes(app, deps);
-  registerLiveClipRoutes(app, deps);
-  registerSigningKeyRoutes(app, deps);
-  registerOnairWebhookRoutes(app, deps);
+  const typed: ApiApp = app.withTypeProvider<TypeBoxTypeProvider>();
+  registerSystemRoutes(typed, opts.isReady);
+  registerLiveStreamRoutes(typed, deps);
+  registerPlaybackIdRoutes(typed, deps);
+  registerSimulcastRoutes(typed, deps);
+  registerLiveClipRoutes(typed, deps);
+  registerOnDemandRoutes(typed, deps);
+  registerSigningKeyRoutes(typed, deps);
+  registerOnairWebhookRoutes(typed, deps);
+  await registerDashboardRoutes(app, deps);
   return app;
+}
+
+/** Fastify's types take no hop count (its runtime does): a count becomes the function Fastify would make of it. */
+function fastifyTrustProxy(tp: TrustProxy): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  return typeof tp === 'number' ? (_addr, hop) => hop < tp : tp;
 }
 
 function toApiError(err: FastifyError | ApiError): ApiError {

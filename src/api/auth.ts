@@ -1,6 +1,7 @@
 /**
  * HTTP Basic auth with access tokens ("Username = Access Token ID, password = Secret Key"). `read` tokens may
- * only read (403); missing or wrong credentials get 401; repeated failures from one address get 429.
+ * only read (403); missing or wrong credentials get 401; once a client has failed too often (see LoginLimiter), its
+ * further failing attempts get 429 + Retry-After, while valid credentials are still accepted.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authFailures } from '../metrics.js';
@@ -33,21 +34,21 @@ export function makeAuthHook(store: Store, limiter: LoginLimiter) {
     const cfg = req.routeOptions.config;
     const need = cfg?.permission ?? 'write';
     if (need === 'none' || req.routeOptions.url === undefined) return;
-    const waitMs = limiter.blockedFor(req.ip);
-    if (waitMs > 0) {
-      const secs = Math.ceil(waitMs / 1000);
-      throw new ApiError(429, 'too many requests', `Too many failed logins from this address; retry after ${secs} seconds.`, undefined, { 'retry-after': String(secs) });
-    }
     const creds = parseBasic(req.headers.authorization);
-    if (!creds) {
-      authFailures.inc();
-      throw unauthorized('No access token was provided. Use HTTP Basic auth: access token id as user name, secret as password.');
-    }
-    const permission = await verifyToken(store.db, creds.id, creds.secret);
+    // Valid credentials are always accepted: the limiter only ever refuses further FAILING attempts, so nobody can
+    // lock a valid token out by failing on purpose (from the same address, or behind the same proxy).
+    const permission = creds ? await verifyToken(store.db, creds.id, creds.secret) : undefined;
     if (!permission) {
       authFailures.inc();
-      limiter.recordFailure(req.ip);
-      throw unauthorized('The access token id and secret do not match.');
+      const waitMs = limiter.blockedFor(req.ip, creds?.id);
+      if (waitMs > 0) {
+        const secs = Math.ceil(waitMs / 1000);
+        throw new ApiError(429, 'too many requests', `Too many failed logins from this address; retry after ${secs} seconds.`, undefined, { 'retry-after': String(secs) });
+      }
+      limiter.recordFailure(req.ip, creds?.id);
+      throw unauthorized(creds
+        ? 'The access token id and secret do not match.'
+        : 'No access token was provided. Use HTTP Basic auth: access token id as user name, secret as password.');
     }
     if (need === 'write' && permission !== 'write') {
       throw new ApiError(403, cfg?.forbiddenMessage ?? 'unauthorized', 'The access token does not have permission for this operation.');

@@ -1,14 +1,19 @@
-/** /v1/on-demand/{livestreamId}/live-clips: clips cut from a live stream (CONTRACT.md sections 2 and 6). */
-import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from './api-deps.js';
-import { unwrap } from './live-streams-routes.js';
+/** /v1/on-demand/{livestreamId}/live-clips: the clip media cut from a live stream (CONTRACT.md sections 2 and 6). */
+import type { Static } from '@sinclair/typebox';
+import { toMediaWire } from '../core/media-serialize.js';
+import { listMedia } from '../store/media-repo.js';
+import { streamExists } from '../store/stream-repo.js';
+import type { ApiApp, ApiDeps } from './api-deps.js';
+import { refusalError } from './api-error.js';
+import { LiveMediaClip } from './on-demand-schemas.js';
+import { playbackBaseUrlOf } from './on-demand-routes.js';
 import { pageOf, paginationOf } from './pagination.js';
-import { LiveClipParams, LiveMediaClip, StreamListQuery, Type, errorResponses, ok } from './schemas.js';
+import { LiveClipParams, StreamListQuery, Type, errorResponses, ok, okReply } from './schemas.js';
 
 const tags = ['Manage videos'];
 
-export function registerLiveClipRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { streams } = deps;
+export function registerLiveClipRoutes(app: ApiApp, deps: ApiDeps): void {
+  const { store } = deps;
 
   // "Live-clips lives under /on-demand/, path param named livestreamId"; query as on the stream list.
   app.get('/v1/on-demand/:livestreamId/live-clips', {
@@ -18,10 +23,12 @@ export function registerLiveClipRoutes(app: FastifyInstance, deps: ApiDeps): voi
       response: { 200: ok(Type.Array(LiveMediaClip), true), ...errorResponses(401, 403, 404, 422) },
     },
   }, async (req) => {
-    const { livestreamId } = req.params as { livestreamId: string };
-    const q = req.query as StreamListQuery;
-    const page = pageOf(q);
-    const { items, total } = unwrap(await streams.listClips(livestreamId, { ...page, order: q.orderBy ?? 'desc' }));
-    return { success: true, data: items, pagination: paginationOf(total, page) };
+    const { livestreamId } = req.params;
+    // an unknown or deleted stream is `stream not found` like every stream path
+    if (!(await streamExists(store.db, livestreamId))) throw refusalError('stream-not-found');
+    const page = pageOf(req.query);
+    const { items, total } = await listMedia(store.db, { ...page, order: req.query.orderBy ?? 'desc' }, { streamId: livestreamId, kind: 'clip' });
+    const ctx = { workspaceId: store.workspace.id, playbackBaseUrl: playbackBaseUrlOf(deps) };
+    return okReply(items.map((m) => toMediaWire(m, 'live-clip', ctx) as Static<typeof LiveMediaClip>), paginationOf(total, page));
   });
 }

@@ -11,4 +11,5 @@ export class NoopLiveControl implements LiveControl {
   async streamChanged(): Promise<void> {}
   async signingKeysChanged(): Promise<void> {}
   async simulcastChanged(): Promise<void> {}
+  async mediaDeleted(): Promise<void> {}
 }

@@ -1,8 +1,15 @@
 /**
  * TypeBox schemas of the /v1 contract (CONTRACT.md section 5, OAS components). The same objects validate
- * requests and produce /v1/openapi.json.
+ * requests, type the handlers, check the responses and produce /v1/openapi.json.
+ *
+ * How a route declares its typed schema (the pattern every *-routes.ts follows):
+ * 1. take `app: ApiApp` (api-deps.ts: Fastify with the TypeBox type provider), never a plain FastifyInstance;
+ * 2. put `params`, `querystring`, `body` and `response: { 200: ok(Item), ...errorResponses(401, 404) }` in `schema`;
+ * 3. read `req.params` / `req.query` / `req.body` without casts: their types are the schemas' `Static` types;
+ * 4. return (or `reply.code(201).send(...)`) exactly the response schema's shape: the compiler checks it, and at run
+ *    time response-check.ts refuses extra keys or wrong types (500 outside production), so describe every field.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TObject, type TSchema } from '@sinclair/typebox';
 
 export { Type };
 
@@ -13,11 +20,11 @@ export const AccessPolicy = literals(['public', 'private'] as const, { descripti
 export const MaxResolution = literals(['1080p', '720p', '480p'] as const, { default: '1080p' });
 
 /** "≤10 entries, each value ≤255 chars" */
-export const Metadata = Type.Object({}, {
+export const Metadata = Type.Unsafe<Record<string, string>>(Type.Object({}, {
   additionalProperties: Type.String({ maxLength: 255 }),
   maxProperties: 10,
   description: 'Custom key-value pairs: up to 10 entries, values up to 255 characters.',
-});
+}));
 
 export const ReconnectWindow = Type.Integer({ minimum: 60, maximum: 1800, default: 60, description: 'Seconds onair waits for the encoder to reconnect.' });
 
@@ -115,7 +122,7 @@ export const PlaybackIdParams = Type.Object({ streamId: Type.String(), playbackI
 export const SimulcastParams = Type.Object({ streamId: Type.String(), simulcastId: Type.String() });
 export const SigningKeyParams = Type.Object({ signingKeyId: Type.String() });
 
-// ---- responses (documentation: the API serializes with JSON.stringify) ----
+// ---- responses (checked strictly before sending, see response-check.ts) ----
 
 export const PlaybackId = Type.Object({ id: Type.String({ format: 'uuid' }), accessPolicy: AccessPolicy, accessRestrictions: Type.Optional(AccessRestrictions) });
 export const Simulcast = Type.Object({
@@ -176,11 +183,26 @@ export const ErrorBody = Type.Object({
   }),
 }, { description: 'FastPix error envelope' });
 
-export const ok = (data?: TSchema, pagination = false) => Type.Object({
-  success: Type.Literal(true),
-  ...(data ? { data } : {}),
-  ...(pagination ? { pagination: Pagination } : {}),
-});
+/** `{ success: true }`, `{ success: true, data }` or `{ success: true, data, pagination }` (typed per form). */
+export function ok(): TObject<{ success: TLiteral<true> }>;
+export function ok<D extends TSchema>(data: D): TObject<{ success: TLiteral<true>; data: D }>;
+export function ok<D extends TSchema>(data: D, pagination: true): TObject<{ success: TLiteral<true>; data: D; pagination: typeof Pagination }>;
+export function ok(data?: TSchema, pagination = false): TObject {
+  return Type.Object({
+    success: Type.Literal(true),
+    ...(data ? { data } : {}),
+    ...(pagination ? { pagination: Pagination } : {}),
+  });
+}
+
+/** Answer bodies matching `ok(...)`: `success` stays the literal `true` the response types ask for. */
+export function okReply(): { success: true };
+export function okReply<T>(data: T): { success: true; data: T };
+export function okReply<T, P>(data: T, pagination: P): { success: true; data: T; pagination: P };
+export function okReply(...args: unknown[]): Record<string, unknown> {
+  if (args.length === 0) return { success: true };
+  return args.length === 1 ? { success: true, data: args[0] } : { success: true, data: args[0], pagination: args[1] };
+}
 
 export const SigningKeyCreated = Type.Object({ id: Type.String({ format: 'uuid' }), privateKey: Type.String({ description: 'base64 of a PKCS#8 PEM, returned once' }), createdAt: Type.String({ format: 'date-time' }) });
 export const SigningKeyItem = Type.Object({ id: Type.String({ format: 'uuid' }), createdAt: Type.String({ format: 'date-time' }) });
@@ -205,5 +227,5 @@ export const WebhookEndpoint = Type.Object({
 });
 
 /** Standard error responses for the OpenAPI document. */
-export const errorResponses = (...codes: number[]): Record<number, TSchema> =>
+export const errorResponses = (...codes: number[]): Record<number, typeof ErrorBody> =>
   Object.fromEntries(codes.map((c) => [c, ErrorBody]));

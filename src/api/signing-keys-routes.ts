@@ -1,13 +1,12 @@
 /** /v1/iam/signing-keys: RS256 key pairs; the private key (base64 of a PKCS#8 PEM) is returned once, only the public PEM is kept. */
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { newUuid, nowMicroIso } from '../core/streams-ids.js';
 import { deleteSigningKey, findSigningKey, insertSigningKey, listSigningKeyPage } from '../store/signing-key-repo.js';
-import { notifyMedia, type ApiDeps } from './api-deps.js';
+import { notifyMedia, type ApiApp, type ApiDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
 import { pageOf, paginationOf } from './pagination.js';
-import { SigningKeyCreated, SigningKeyItem, SigningKeyListQuery, SigningKeyParams, SigningKeyPublic, Type, errorResponses, ok } from './schemas.js';
+import { SigningKeyCreated, SigningKeyItem, SigningKeyListQuery, SigningKeyParams, SigningKeyPublic, Type, errorResponses, ok, okReply } from './schemas.js';
 
 const tags = ['Signing keys'];
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -17,7 +16,7 @@ const config = { forbiddenMessage: 'forbidden' } as const;
 /** "The signing-key 404 example has code `4O4` (letter O) — a typo in their schema; send integer 404." */
 const keyNotFound = () => new ApiError(404, 'Signing key Not Found', "The requested signing key doesn't exist in the workspace.");
 
-export function registerSigningKeyRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function registerSigningKeyRoutes(app: ApiApp, deps: ApiDeps): void {
   const { store } = deps;
 
   app.post('/v1/iam/signing-keys', {
@@ -34,38 +33,38 @@ export function registerSigningKeyRoutes(app: FastifyInstance, deps: ApiDeps): v
     await insertSigningKey(store.db, key);
     store.notifySigningKeysChanged();
     await notifyMedia(req.log, 'signingKeysChanged', () => deps.liveControl().signingKeysChanged());
-    return reply.code(201).send({ success: true, data: { id: key.id, privateKey: Buffer.from(privateKey, 'utf8').toString('base64'), createdAt: key.createdAt } });
+    return reply.code(201).send(okReply({ id: key.id, privateKey: Buffer.from(privateKey, 'utf8').toString('base64'), createdAt: key.createdAt }));
   });
 
   app.get('/v1/iam/signing-keys', {
     config: { ...config, permission: 'read' },
     schema: { tags, summary: 'Get list of signing key', operationId: 'list_signing_keys', querystring: SigningKeyListQuery, response: { 200: ok(Type.Array(SigningKeyItem), true), ...errorResponses(401, 403, 422) } },
   }, async (req) => {
-    const page = pageOf(req.query as { limit?: number; offset?: number });
+    const page = pageOf(req.query);
     const { items, total } = await listSigningKeyPage(store.db, page.limit, page.page);
-    return { success: true, data: items, pagination: paginationOf(total, page) };
+    return okReply(items, paginationOf(total, page));
   });
 
   app.get('/v1/iam/signing-keys/:signingKeyId', {
     config: { ...config, permission: 'read' },
     schema: { tags, summary: 'Get signing key by ID', operationId: 'get-signing_key_by_id', params: SigningKeyParams, response: { 200: ok(SigningKeyPublic), ...errorResponses(401, 403, 404) } },
   }, async (req) => {
-    const { signingKeyId } = req.params as { signingKeyId: string };
+    const { signingKeyId } = req.params;
     const k = await findSigningKey(store.db, signingKeyId);
     if (!k) throw keyNotFound();
-    return { success: true, data: { workspaceId: store.workspace.id, signingKeyId: k.id, publicKey: k.publicKey } };
+    return okReply({ workspaceId: store.workspace.id, signingKeyId: k.id, publicKey: k.publicKey });
   });
 
   app.delete('/v1/iam/signing-keys/:signingKeyId', {
     config,
     schema: { tags, summary: 'Delete a signing key', operationId: 'delete_signing_key', params: SigningKeyParams, response: { 200: ok(Type.Object({ message: Type.String() })), ...errorResponses(401, 403, 404) } },
   }, async (req) => {
-    const { signingKeyId } = req.params as { signingKeyId: string };
+    const { signingKeyId } = req.params;
     if (!(await deleteSigningKey(store.db, signingKeyId))) throw keyNotFound();
     // "Deleting a signing key invalidates all tokens signed with it immediately."
     store.notifySigningKeysChanged();
     await notifyMedia(req.log, 'signingKeysChanged', () => deps.liveControl().signingKeysChanged());
     // The live API answers data.message (SDK-live; CHANGELOG 2.0.6): "Send the richer form."
-    return { success: true, data: { message: 'signing key deleted successfully' } };
+    return okReply({ message: 'signing key deleted successfully' });
   });
 }

@@ -1,8 +1,8 @@
 /** Unauthenticated operational routes: /healthz, /metrics (Prometheus text), /v1/openapi.json. */
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from './api-deps.js';
 import { registry } from '../metrics.js';
 
-export function registerSystemRoutes(app: FastifyInstance, isReady: () => boolean): void {
+export function registerSystemRoutes(app: ApiApp, isReady: () => boolean): void {
   const config = { permission: 'none' as const };
 
   app.get('/healthz', { config, schema: { hide: true } }, async (_req, reply) => {

@@ -1,9 +1,12 @@
-/** The `onair` command line: serve, tokens, webhooks (bin/onair.js runs the compiled form of this file). */
+/** The `onair` command line: serve, tokens, webhooks, the remote verbs, doctor, watch (bin/onair.js runs the compiled form of this file). */
 import { Command } from 'commander';
 import { serveCommand } from './serve-command.js';
 import { startMediaPlane } from '../media-plane.js';
 import { tokensCommand } from './tokens-command.js';
 import { webhooksCommand } from './webhooks-command.js';
+import { keysCommand, playbackIdsCommand, simulcastsCommand, streamsCommand } from './streams-command.js';
+import { doctorCommand } from './doctor-command.js';
+import { watchCommand } from './watch-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('onair')
@@ -12,6 +15,12 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand({ media: startMediaPlane }));
   program.addCommand(tokensCommand());
   program.addCommand(webhooksCommand());
+  program.addCommand(streamsCommand());
+  program.addCommand(playbackIdsCommand());
+  program.addCommand(simulcastsCommand());
+  program.addCommand(keysCommand());
+  program.addCommand(watchCommand());
+  program.addCommand(doctorCommand());
   return program;
 }
 

@@ -1,4 +1,5 @@
 import type { FrameSink, MediaFrame, TrackConfig } from '../media/frame.js';
+import type { MediaKind, MediaStatus, Mp4Support } from './media-model.js';
 /**
  * The seams between the control plane (store, api, webhooks) and the media plane (ingest, media,
  * playback). Types only: both sides code against these.
@@ -35,6 +36,24 @@ export interface PlaybackIdRoute {
   accessRestrictions?: AccessRestrictions;
 }
 
+/**
+ * A playback id of an on-demand media (recording or clip) as the playback listener loads it
+ * (`MediaStore.listMediaPlaybackIds`). Media playback ids and live playback ids are distinct uuids.
+ */
+export interface MediaPlaybackIdRoute {
+  playbackId: string;
+  mediaId: string;
+  /** the live stream the media was recorded or clipped from */
+  streamId?: string;
+  accessPolicy: AccessPolicy;
+  accessRestrictions?: AccessRestrictions;
+  /** at load time; Created/Processing media are still being recorded (DVR / live clip rules apply) */
+  status: MediaStatus;
+  kind: MediaKind;
+  /** `capped_4k` enables `/{id}/capped-4k.mp4`, `audioOnly` `/{id}/audio.m4a` */
+  mp4Support: Mp4Support;
+}
+
 /** The stream record as the media plane needs it (a subset of the API's LiveStream). */
 export interface StreamRecord {
   streamId: string;
@@ -48,6 +67,8 @@ export interface StreamRecord {
   maxDuration: number;
   maxResolution: '1080p' | '720p' | '480p';
   enableRecording: boolean;
+  /** serve `?dvrMode=true` playlists from the session's first segment */
+  enableDvrMode: boolean;
   playbackIds: { id: string; accessPolicy: AccessPolicy }[];
 }
 
@@ -88,6 +109,8 @@ export interface MediaStore {
   findStreamBySrtPlaybackId(srtPlaybackStreamId: string): Promise<StreamRecord | undefined>;
   /** All playback ids with their stream ids (loaded into memory by the playback listener). */
   listPlaybackIds(): Promise<PlaybackIdRoute[]>;
+  /** All playback ids of on-demand media (optional until every MediaStore implementation has it; Store does). */
+  listMediaPlaybackIds?(): Promise<MediaPlaybackIdRoute[]>;
   /**
    * Set the stream's status (when `status` is given) and enqueue webhook `event` whose `data` is the
    * full LiveStream object after the change, in one transaction. Returns the record after it.
@@ -130,6 +153,13 @@ export interface LiveControl {
   signingKeysChanged(): Promise<void>;
   /** A simulcast target of the stream was created, updated or deleted: a live stream starts/stops pushing to it. */
   simulcastChanged(streamId: string): Promise<void>;
+  /**
+   * A media was deleted (DELETE /v1/on-demand/{mediaId}; its rows are gone, its playback ids too): stop recording
+   * into it if it is still being recorded and end its viewers' playback. Called BEFORE the API removes its bytes
+   * from the segment store, so a recorder that stops here writes nothing after the delete. (Optional until the
+   * media plane implements it.)
+   */
+  mediaDeleted?(mediaId: string): Promise<void>;
 }
 
 /** Ingest <-> core: how an ingest server (RTMP, SRT) asks to publish and hands over frames. */

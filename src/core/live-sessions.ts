@@ -15,7 +15,7 @@ import type {
   StreamStatus,
 } from './contracts.js';
 import type { MediaFrame, TrackConfig } from '../media/frame.js';
-import { StreamHub } from './stream-hub.js';
+import type { LiveStream, StreamHub } from './live-stream.js';
 import { TimestampRebaser } from './timestamp-rebaser.js';
 
 /** A publisher with no media for this long counts as gone: a newcomer replaces it instead of being refused. */
@@ -29,9 +29,13 @@ export interface LiveSessionsOptions {
   silentPublisherMs?: number;
   /** Multiplies reconnectWindow and maxDuration (tests shorten them; 1 in production). */
   timeScale?: number;
-  /** Observers (metrics, packager wiring). */
-  onSessionStart?: (streamId: string) => void;
+  /** An ended session's outputs stay readable this long (players see EXT-X-ENDLIST), then are released. */
+  endedLingerMs?: number;
+  /** A session started: attach its outputs to the stream's owner. */
+  onSessionStart?: (streamId: string, owner: LiveStream) => void;
   onSessionEnd?: (streamId: string) => void;
+  /** The stream has (true) or no longer has (false) a delivering publisher (SRT answers busy in its handshake). */
+  onPublisher?: (streamId: string, publishing: boolean, protocol: string) => void;
 }
 
 interface Publisher {
@@ -46,8 +50,8 @@ interface Publisher {
 
 type SessionState = 'preparing' | 'active' | 'disconnected';
 
-/** One live session of one stream: from the first connect until it goes idle. */
-class LiveSession {
+/** One live session of one stream: from the first connect until it goes idle. Owned by the stream's LiveStream. */
+export class LiveSession {
   state: SessionState = 'preparing';
   publisher: Publisher | undefined;
   readonly rebaser = new TimestampRebaser();
@@ -61,12 +65,12 @@ class LiveSession {
 }
 
 export class LiveSessions implements PublishGateway {
-  private readonly sessions = new Map<string, LiveSession>();
   private readonly store: MediaStore;
   private readonly hub: StreamHub;
   private readonly log: Logger;
   private readonly silentMs: number;
   private readonly timeScale: number;
+  private readonly lingerMs: number;
   private nextPublisherId = 1;
   private closing = false;
 
@@ -76,11 +80,24 @@ export class LiveSessions implements PublishGateway {
     this.log = opts.logger;
     this.silentMs = opts.silentPublisherMs ?? SILENT_PUBLISHER_MS;
     this.timeScale = opts.timeScale ?? 1;
+    this.lingerMs = opts.endedLingerMs ?? 30_000;
+  }
+
+  /** The stream's session: it lives on the stream's owner, nowhere else. */
+  private sessionOf(streamId: string): LiveSession | undefined {
+    return this.hub.get(streamId)?.session as LiveSession | undefined;
+  }
+
+  private allSessions(): LiveSession[] {
+    const out: LiveSession[] = [];
+    for (const s of this.hub.all()) if (s.session) out.push(s.session as LiveSession);
+    return out;
   }
 
   /** Live sessions by stream id (for operators and metrics). */
-  list(): { streamId: string; state: SessionState; protocol?: string; remote?: string; startedAt: number; frames: number }[] {
-    return [...this.sessions.values()].map((s) => ({
+  list(): { streamId: string; state: SessionState; protocol?: string; remote?: string; startedAt: number; frames: number; lastMediaAt?: number }[] {
+    return this.allSessions().map((s) => ({
+      lastMediaAt: s.publisher?.lastMediaAt,
       streamId: s.record.streamId,
       state: s.state,
       protocol: s.publisher?.protocol,
@@ -91,7 +108,7 @@ export class LiveSessions implements PublishGateway {
   }
 
   isLive(streamId: string): boolean {
-    return this.sessions.has(streamId);
+    return this.sessionOf(streamId) !== undefined;
   }
 
   async publish(req: PublishRequest, kick: (reason: string) => void): Promise<PublishDecision> {
@@ -106,7 +123,7 @@ export class LiveSessions implements PublishGateway {
       return { ok: false, reason: 'disabled', message: 'stream is disabled: enable it with PUT /v1/live/streams/{id}/live-enable' };
     }
     const streamId = record.streamId;
-    let session = this.sessions.get(streamId);
+    let session = this.sessionOf(streamId);
     const now = Date.now();
     if (session?.publisher && !session.publisher.ended) {
       const silentFor = now - session.publisher.lastMediaAt;
@@ -133,9 +150,9 @@ export class LiveSessions implements PublishGateway {
 
     if (!session) {
       session = new LiveSession(record);
-      this.sessions.set(streamId, session);
-      this.hub.open(streamId);
-      this.opts.onSessionStart?.(streamId);
+      const owner = this.hub.open(streamId);
+      owner.session = session;
+      this.opts.onSessionStart?.(streamId, owner);
       this.lifecycle(session, 'preparing', 'video.live_stream.connected');
       this.lifecycle(session, undefined, 'video.live_stream.preparing');
       if (record.maxDuration > 0) {
@@ -157,6 +174,7 @@ export class LiveSessions implements PublishGateway {
       this.log.info({ streamId, protocol: req.protocol, remote: req.remote }, 'publisher reconnected: session continues');
     }
     session.publisher = publisher;
+    this.opts.onPublisher?.(streamId, true, req.protocol);
     return { ok: true, session: this.sessionHandle(session, publisher) };
   }
 
@@ -189,8 +207,9 @@ export class LiveSessions implements PublishGateway {
     if (publisher.ended) return;
     const wasCurrent = session.publisher === publisher;
     publisher.ended = true;
-    if (!wasCurrent || this.sessions.get(session.record.streamId) !== session) return;
+    if (!wasCurrent || this.sessionOf(session.record.streamId) !== session) return;
     session.publisher = undefined;
+    this.opts.onPublisher?.(session.record.streamId, false, publisher.protocol);
     if (session.state === 'disconnected') return;
     session.state = 'disconnected';
     const streamId = session.record.streamId;
@@ -207,8 +226,9 @@ export class LiveSessions implements PublishGateway {
   /** Ends a session: the publisher is cut, outputs are told, and the stream gets `finalStatus`. */
   private endSession(session: LiveSession, reason: string, finalStatus: StreamStatus | undefined): Promise<unknown> {
     const streamId = session.record.streamId;
-    if (this.sessions.get(streamId) !== session) return session.writes;
-    this.sessions.delete(streamId);
+    const owner = this.hub.get(streamId);
+    if (!owner || owner.session !== session) return session.writes;
+    owner.session = undefined;
     if (session.reconnectTimer) clearTimeout(session.reconnectTimer);
     if (session.maxDurationTimer) clearTimeout(session.maxDurationTimer);
     const p = session.publisher;
@@ -217,7 +237,9 @@ export class LiveSessions implements PublishGateway {
       p.ended = true;
       p.kick(reason);
     }
-    this.hub.close(streamId);
+    if (p) this.opts.onPublisher?.(streamId, false, p.protocol);
+    if (reason === 'deleted') owner.release();
+    else owner.end(this.lingerMs);
     this.opts.onSessionEnd?.(streamId);
     this.log.info({ streamId, reason }, 'session ended');
     if (finalStatus === 'idle') this.lifecycle(session, 'idle', 'video.live_stream.idle');
@@ -233,7 +255,7 @@ export class LiveSessions implements PublishGateway {
 
   /** PUT .../finish: the session ends now and the stream goes idle. */
   async finish(streamId: string): Promise<void> {
-    const session = this.sessions.get(streamId);
+    const session = this.sessionOf(streamId);
     if (session) {
       await this.endSession(session, 'finished', 'idle');
       return;
@@ -244,13 +266,15 @@ export class LiveSessions implements PublishGateway {
 
   /** Disable / delete: the encoder is cut; the status was already written by the API. */
   async kick(streamId: string, reason: 'disabled' | 'deleted'): Promise<void> {
-    const session = this.sessions.get(streamId);
+    const session = this.sessionOf(streamId);
     if (session) await this.endSession(session, reason, undefined);
+    // a deleted stream's owner goes at once, with whatever lingered from an earlier session
+    if (reason === 'deleted') this.hub.release(streamId);
   }
 
   /** Graceful shutdown: every session ends and its stream goes idle. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.sessions.values()].map((s) => this.endSession(s, 'server shutting down', 'idle')));
+    await Promise.all(this.allSessions().map((s) => this.endSession(s, 'server shutting down', 'idle')));
   }
 }

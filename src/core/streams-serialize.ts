@@ -67,6 +67,7 @@ export function toStreamRecord(s: StreamData): StreamRecord {
     maxDuration: s.maxDuration,
     maxResolution: s.maxResolution,
     enableRecording: s.enableRecording,
+    enableDvrMode: s.enableDvrMode,
     playbackIds: s.playbackIds.map((p) => ({ id: p.id, accessPolicy: p.accessPolicy })),
   };
 }

@@ -3,7 +3,11 @@ import { parseMediaFileName, type MediaFileName } from '../media/packager/uri-na
 
 export type PlaybackPath =
   | { playbackId: string; file: { kind: 'multivariant' } }
-  | { playbackId: string; file: MediaFileName };
+  | { playbackId: string; file: MediaFileName }
+  /** images and downloads: thumbnail.{jpg,png,webp}, spritesheet.{jpg,json}, capped-4k.mp4, audio.m4a */
+  | { playbackId: string; file: { kind: 'file'; name: string } };
+
+const FILE_RE = /^(?:thumbnail\.(?:jpg|png|webp)|spritesheet\.(?:jpg|json)|capped-4k\.mp4|audio\.m4a)$/;
 
 const ID = '[A-Za-z0-9_-]{1,128}';
 const MULTIVARIANT_RE = new RegExp(`^/(${ID})\\.m3u8$`);
@@ -15,5 +19,6 @@ export function parsePlaybackPath(pathname: string): PlaybackPath | undefined {
   const m = MEDIA_RE.exec(pathname);
   if (!m) return undefined;
   const file = parseMediaFileName(m[2]!);
-  return file ? { playbackId: m[1]!, file } : undefined;
+  if (file) return { playbackId: m[1]!, file };
+  return FILE_RE.test(m[2]!) ? { playbackId: m[1]!, file: { kind: 'file', name: m[2]! } } : undefined;
 }

@@ -13,6 +13,10 @@ import { parsePlaybackPath, type PlaybackPath } from './playback-path.js';
 import { playbackBytes, playbackHeldRequests, playbackRequests } from './playback-metrics.js';
 import { ViewerCounter } from './viewer-counter.js';
 import { WaiterLimits } from './waiter-limits.js';
+import { limitConnections } from '../ingest/connection-limiter.js';
+import { answerClientError } from '../api/client-errors.js';
+import { StoredMedia, withParams, type MediaView, type SessionHistory } from './stored-media.js';
+import { dvrMediaPlaylist, type ClipRange } from './vod-playlists.js';
 
 export interface PlaybackLogger {
   info(obj: object, msg?: string): void;
@@ -26,7 +30,12 @@ export interface PlaybackRoute {
   accessPolicy: AccessPolicy;
   /** the id's domain / user-agent restrictions, compiled (compileAccessCheck); absent = unrestricted */
   access?: AccessCheck;
+  /** set for the playback id of an on-demand media (recording or clip) */
+  mediaId?: string;
 }
+
+/** Extra files of a playback id (`thumbnail.jpg`, `capped-4k.mp4`, ...), answered by the media plane. */
+export type PlaybackFileHandler = (req: IncomingMessage, res: ServerResponse, route: PlaybackRoute, name: string, query: URLSearchParams, suffix: string) => Promise<void>;
 
 export interface PlaybackServerOptions {
   port: number;
@@ -45,6 +54,18 @@ export interface PlaybackServerOptions {
   /** how long a first request waits for a just-started stream's first segment (default max(4 s, hold)) */
   firstMediaWaitMs?: number;
   viewers?: ViewerCounter;
+  /** open connections, in total (default 20 000) and per remote address (default 2000); 0 = unlimited */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** stored media (recordings, clips, DVR history) come from here */
+  storedMedia?: StoredMedia;
+  /** a media's segments and variant (undefined: no such media) */
+  mediaView?: (mediaId: string) => Promise<MediaView | undefined>;
+  /** a live session's stored history (DVR, instant clips), when it records or has DVR on */
+  sessionHistory?: (streamId: string) => SessionHistory | undefined;
+  /** the first request for a clip range (live or media) makes it a clip media */
+  onClip?: (route: PlaybackRoute, range: ClipRange) => void;
+  files?: PlaybackFileHandler;
 }
 
 type FileKind = PlaybackPath['file']['kind'];
@@ -58,6 +79,8 @@ interface Ctx {
   /** "?token=..." carried into every URL the playlists write, or "" */
   suffix: string;
   query: URLSearchParams;
+  /** `?dvrMode=true` on a stream with DVR: the session's stored history */
+  dvr?: SessionHistory;
 }
 
 const NUM_RE = /^\d{1,12}$/;
@@ -76,6 +99,9 @@ export class PlaybackServer {
     this.viewers = opts.viewers ?? new ViewerCounter();
     this.limits = new WaiterLimits(opts.maxWaitersPerStream ?? 2000, opts.maxWaiters ?? 20_000);
     this.server = createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    limitConnections(this.server, 'playback', { maxConnections: opts.maxConnections ?? 20_000, maxPerAddress: opts.maxConnectionsPerAddress ?? 2000 }, opts.logger);
+    // malformed requests, over-long headers: answered in the FastPix error envelope, not Node's bare text
+    this.server.on('clientError', answerClientError);
     // Players poll every part target: keep their connections open well past that.
     this.server.keepAliveTimeout = 30_000;
     this.server.headersTimeout = 35_000;
@@ -163,12 +189,28 @@ export class PlaybackServer {
       }
       suffix = `?token=${encodeURIComponent(token)}`;
     }
+    if (path.file.kind === 'file') {
+      if (this.opts.files) return this.opts.files(req, res, entry, path.file.name, query, suffix);
+      sendError(res, 404, 'not found', 'No such playback URL');
+      return;
+    }
+    if (entry.mediaId) return this.media(req, res, path, query, entry, suffix);
     const packager = this.opts.packagerFor(entry.streamId);
     if (!packager) {
       sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
       return;
     }
     const ctx: Ctx = { req, res, path, streamId: entry.streamId, packager, suffix, query };
+    if (query !== NO_QUERY && (query.has('start') || query.has('end')) && (path.file.kind === 'multivariant' || path.file.kind === 'playlist')) {
+      return this.liveClip(ctx, entry);
+    }
+    if (query !== NO_QUERY && query.get('dvrMode') === 'true') {
+      const history = this.opts.sessionHistory?.(entry.streamId);
+      if (history?.dvr) {
+        ctx.dvr = history;
+        ctx.suffix = withParams(suffix, 'dvrMode=true');
+      }
+    }
     switch (path.file.kind) {
       case 'multivariant': return this.multivariant(ctx);
       case 'playlist': return this.mediaPlaylist(ctx);
@@ -246,6 +288,7 @@ export class PlaybackServer {
         ...(info.resolution ? { resolution: info.resolution } : {}),
         ...(info.frameRate !== undefined ? { frameRate: info.frameRate } : {}),
       }],
+      independentSegments: info.independentSegments,
       uriSuffix: ctx.suffix,
     });
     sendBody(ctx.res, PLAYLIST_TYPE, SHORT, text);
@@ -281,12 +324,18 @@ export class PlaybackServer {
       cache = ok ? `public, max-age=${3 * packager.options.targetDurationS}` : SHORT;
     }
     if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
+    if (ctx.dvr) {
+      sendBody(res, PLAYLIST_TYPE, cache, dvrMediaPlaylist(packager.playlistModel(ctx.suffix), ctx.dvr.segments));
+      return;
+    }
     sendBody(res, PLAYLIST_TYPE, cache, this.playlistBytes(packager, ctx.suffix));
   }
 
-  private init(ctx: Ctx, id: number): void {
+  private async init(ctx: Ctx, id: number): Promise<void> {
     const data = ctx.packager.getInit(id);
     if (!data) {
+      const key = this.opts.sessionHistory?.(ctx.streamId)?.initKey(id);
+      if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Init segment ${id}`);
       sendError(ctx.res, 404, 'not found', `No init segment ${id}`);
       return;
     }
@@ -305,6 +354,9 @@ export class PlaybackServer {
       data = packager.getSegment(msn);
     }
     if (!data) {
+      // behind the live window: the session's stored history (DVR, clips)
+      const key = this.opts.sessionHistory?.(ctx.streamId)?.segmentKey(msn);
+      if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Segment ${msn}`);
       sendError(ctx.res, 404, 'not found', `Segment ${msn} is not available`, ERROR_CACHE);
       return;
     }
@@ -329,6 +381,48 @@ export class PlaybackServer {
     }
     playbackBytes.inc(part.data.length);
     sendBody(ctx.res, MP4_TYPE, IMMUTABLE, part.data);
+  }
+
+  /** A recording or clip: VOD playlists and bytes from the segment store. */
+  private async media(req: IncomingMessage, res: ServerResponse, path: PlaybackPath, query: URLSearchParams, entry: PlaybackRoute, suffix: string): Promise<void> {
+    const stored = this.opts.storedMedia;
+    const view = stored && await this.opts.mediaView?.(entry.mediaId!);
+    if (!stored || !view) {
+      sendError(res, 404, 'media not found', 'The media of this playback id does not exist (it may have been deleted)');
+      return;
+    }
+    switch (path.file.kind) {
+      case 'multivariant':
+      case 'playlist': {
+        const range = stored.playlist(res, view, path.playbackId, path.file.kind === 'multivariant', query, suffix);
+        if (range) this.opts.onClip?.(entry, range);
+        return;
+      }
+      case 'init': return stored.object(req, res, view.initKeys.get(path.file.id), `Init segment ${path.file.id}`);
+      case 'segment': {
+        const seg = view.segments[path.file.msn];
+        return stored.object(req, res, seg && seg.n === path.file.msn ? seg.key : undefined, `Segment ${path.file.msn}`);
+      }
+      default:
+        sendError(res, 404, 'not found', 'On-demand media have no partial segments');
+    }
+  }
+
+  /** `?start=&end=` on a live playback id: the range of the current session as a VOD playlist. */
+  private liveClip(ctx: Ctx, entry: PlaybackRoute): void {
+    const history = this.opts.sessionHistory?.(ctx.streamId);
+    if (!history || !this.opts.storedMedia) {
+      sendError(ctx.res, 400, 'clips unavailable', 'Instant clips need a stream with enableRecording or enableDvrMode', NO_STORE);
+      return;
+    }
+    const info = ctx.packager.variantInfo();
+    const variant = info && {
+      bandwidth: info.bandwidth, averageBandwidth: info.averageBandwidth, codecs: info.codecs,
+      ...(info.resolution ? { resolution: info.resolution } : {}),
+      ...(info.frameRate !== undefined ? { frameRate: info.frameRate } : {}),
+    };
+    const range = this.opts.storedMedia.sessionClip(ctx.res, history, ctx.path.playbackId, ctx.path.file.kind === 'multivariant', ctx.query, ctx.suffix, variant);
+    if (range) this.opts.onClip?.(entry, range);
   }
 }
 

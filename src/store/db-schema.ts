@@ -99,6 +99,58 @@ export interface WebhookDeliveriesTable {
   delivered_at: string | null;
 }
 
+/** On-demand media: recordings of live sessions and clips (core/media-model.ts MediaData). */
+export interface MediaTable {
+  media_id: string;
+  /** the live stream recorded / clipped (kept after that stream is deleted); null for none */
+  stream_id: string | null;
+  kind: 'recording' | 'clip';
+  status: string;
+  title: string | null;
+  creator_id: string | null;
+  /** JSON object of string values */
+  metadata: string;
+  mp4_support: string;
+  max_resolution: string;
+  source_resolution: string | null;
+  duration_s: number;
+  /** JSON MediaTrack[] */
+  tracks: string;
+  /** JSON MediaRendition[] */
+  renditions: string;
+  failure_reason: string | null;
+  source_media_id: string | null;
+  clip_start_s: number | null;
+  clip_end_s: number | null;
+  /** clips: `<streamId>|<sourceMediaId>|<startS>|<endS>`, unique (the first request for a range makes the clip); null for recordings */
+  clip_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MediaPlaybackIdsTable {
+  id: string;
+  media_id: string;
+  access_policy: string;
+  /** JSON AccessRestrictions, or null when none were set */
+  access_restrictions: string | null;
+  created_at: string;
+}
+
+/** The recording manifest: one row per finished segment, written as the recorder stores it (crash-safe). */
+export interface MediaSegmentsTable {
+  media_id: string;
+  rendition: string;
+  seq: number;
+  msn: number;
+  duration_s: number;
+  key: string;
+  size: number;
+  discontinuity: number;
+  program_date_time: string | null;
+  init_key: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   access_tokens: AccessTokensTable;
@@ -109,4 +161,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  media: MediaTable;
+  media_playback_ids: MediaPlaybackIdsTable;
+  media_segments: MediaSegmentsTable;
 }

@@ -103,10 +103,69 @@ const playbackAccessRestrictions: Migration = {
   },
 };
 
+/** On-demand media (recordings and clips), their playback ids, and the recording manifest (one row per segment). */
+function media(engine: Engine): Migration {
+  const dbl = engine === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('media')
+        .addColumn('media_id', 'text', (c) => c.primaryKey())
+        .addColumn('stream_id', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('creator_id', 'text')
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('mp4_support', 'text', (c) => c.notNull())
+        .addColumn('max_resolution', 'text', (c) => c.notNull())
+        .addColumn('source_resolution', 'text')
+        .addColumn('duration_s', dbl, (c) => c.notNull())
+        .addColumn('tracks', 'text', (c) => c.notNull())
+        .addColumn('renditions', 'text', (c) => c.notNull())
+        .addColumn('failure_reason', 'text')
+        .addColumn('source_media_id', 'text')
+        .addColumn('clip_start_s', dbl)
+        .addColumn('clip_end_s', dbl)
+        .addColumn('clip_key', 'text', (c) => c.unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('media_created').on('media').columns(['created_at', 'media_id']).execute();
+      await db.schema.createIndex('media_stream').on('media').columns(['stream_id', 'kind', 'created_at']).execute();
+      await db.schema.createIndex('media_source').on('media').columns(['source_media_id', 'created_at']).execute();
+      await db.schema.createIndex('media_status').on('media').column('status').execute();
+      await db.schema.createTable('media_playback_ids')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('media_id', 'text', (c) => c.notNull())
+        .addColumn('access_policy', 'text', (c) => c.notNull())
+        .addColumn('access_restrictions', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('media_playback_ids_media').on('media_playback_ids').column('media_id').execute();
+      await db.schema.createTable('media_segments')
+        .addColumn('media_id', 'text', (c) => c.notNull())
+        .addColumn('rendition', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('msn', 'bigint', (c) => c.notNull())
+        .addColumn('duration_s', dbl, (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('discontinuity', 'integer', (c) => c.notNull())
+        .addColumn('program_date_time', 'text')
+        .addColumn('init_key', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('media_segments_pk', ['media_id', 'rendition', 'seq'])
+        .execute();
+    },
+  };
+}
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.engine), '0002_playback_access_restrictions': playbackAccessRestrictions };
+    return {
+      '0001_initial': initial(this.engine), '0002_playback_access_restrictions': playbackAccessRestrictions,
+      '0003_media': media(this.engine),
+    };
   }
 }
 

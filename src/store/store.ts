@@ -4,7 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
-import type { LifecycleEvent, MediaStore, SimulcastEvent, SimulcastTarget, StreamRecord, StreamStatus, PlaybackIdRoute } from '../core/contracts.js';
+import type { LifecycleEvent, MediaPlaybackIdRoute, MediaStore, SimulcastEvent, SimulcastTarget, StreamRecord, StreamStatus, PlaybackIdRoute } from '../core/contracts.js';
+import type { MediaCompletion, MediaData, MediaSegmentRow, NewClip } from '../core/media-model.js';
 import { newUuid } from '../core/streams-ids.js';
 import { toLiveStream, toStreamRecord } from '../core/streams-serialize.js';
 import { buildEnvelope, type WebhookEventInput, type Workspace } from '../webhooks/webhook-envelope.js';
@@ -15,6 +16,10 @@ import { ensureSetting } from './settings-repo.js';
 import { listAllSigningKeys } from './signing-key-repo.js';
 import { listAllPlaybackIds, listSimulcasts, loadStream, updateStream } from './stream-repo.js';
 import { enqueueEvent } from './webhook-repo.js';
+import {
+  listAllMediaPlaybackIds, listSegments, loadMedia, summarizeSegments, type RenditionSummary,
+} from './media-repo.js';
+import * as mediaOps from './media-store.js';
 
 export type Db = Kysely<Database>;
 /** Queues a webhook event inside the current transaction. */
@@ -155,5 +160,80 @@ export class Store implements MediaStore {
       if (errorMessage !== undefined) data.errorMessage = errorMessage;
       await enqueue({ type: event, objectId: target.streamId, status: row.status, data });
     });
+  }
+
+  // ---- on-demand media (the recorder; the API uses media-store.ts / media-repo.ts too) ----
+
+  /** Every playback id of an on-demand media, for the playback listener's in-memory routes. */
+  listMediaPlaybackIds(): Promise<MediaPlaybackIdRoute[]> {
+    return listAllMediaPlaybackIds(this.db);
+  }
+
+  /**
+   * A session starts recording: a new media (status Created, one playback id with the stream's mediaPolicy), its
+   * id appended to the stream's `mediaIds`; webhooks `video.live_stream.recording` then `video.media.created`.
+   * Undefined when the stream does not exist.
+   */
+  createRecordingMedia(streamId: string): Promise<MediaData | undefined> {
+    return mediaOps.createRecordingMedia(this, streamId);
+  }
+
+  /** Created -> Processing, plus what is known of the source (sourceResolution, tracks, renditions). No webhook. */
+  markMediaProcessing(mediaId: string, info?: mediaOps.MediaInfo): Promise<MediaData | undefined> {
+    return mediaOps.markMediaProcessing(this, mediaId, info);
+  }
+
+  /** One manifest row, after the segment's bytes are in the segment store. False: the media is gone or finished (stop recording). */
+  addMediaSegment(row: MediaSegmentRow): Promise<boolean> {
+    return mediaOps.addMediaSegments(this, [row]);
+  }
+
+  /** Several manifest rows of one media in one transaction (e.g. the renditions of one segment). */
+  addMediaSegments(rows: readonly MediaSegmentRow[]): Promise<boolean> {
+    return mediaOps.addMediaSegments(this, rows);
+  }
+
+  /** Status Ready with duration/resolution/tracks, webhook `video.media.ready`. No-op (no event) unless Created/Processing. */
+  completeMedia(mediaId: string, completion: MediaCompletion): Promise<MediaData | undefined> {
+    return mediaOps.completeMedia(this, mediaId, completion);
+  }
+
+  /** Status Failed with the reason, webhook `video.media.failed`. No-op (no event) unless Created/Processing. */
+  failMedia(mediaId: string, reason: string): Promise<MediaData | undefined> {
+    return mediaOps.failMedia(this, mediaId, reason);
+  }
+
+  /** Media left Created/Processing (by a crash, at start), oldest first. */
+  listIncompleteMedia(): Promise<MediaData[]> {
+    return mediaOps.listIncompleteMedia(this);
+  }
+
+  /** Crash recovery: Ready from the stored manifest (longest rendition's duration), or Failed when it holds nothing. */
+  completeMediaFromManifest(mediaId: string): Promise<MediaData | undefined> {
+    return mediaOps.completeMediaFromManifest(this, mediaId);
+  }
+
+  /** The first request for a clip range makes the clip media (`created: true`, webhook `video.media.created`); later ones get it back. */
+  createClipMedia(clip: NewClip): Promise<{ media: MediaData; created: boolean } | undefined> {
+    return mediaOps.createClipMedia(this, clip);
+  }
+
+  /** Remove the media's rows (and from its stream's mediaIds), webhook `video.media.deleted`. The bytes are the caller's to delete. */
+  deleteMedia(mediaId: string): Promise<MediaData | undefined> {
+    return mediaOps.deleteMedia(this, mediaId);
+  }
+
+  getMedia(mediaId: string): Promise<MediaData | undefined> {
+    return loadMedia(this.db, mediaId);
+  }
+
+  /** The recording manifest of a media: one rendition (or all, by rendition then seq), from `fromSeq` on. */
+  listMediaSegments(mediaId: string, rendition?: string, fromSeq?: number): Promise<MediaSegmentRow[]> {
+    return listSegments(this.db, mediaId, rendition, fromSeq);
+  }
+
+  /** Per rendition: segments, seconds, bytes, last seq and msn recorded. */
+  summarizeMediaSegments(mediaId: string): Promise<RenditionSummary[]> {
+    return summarizeSegments(this.db, mediaId);
   }
 }

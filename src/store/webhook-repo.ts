@@ -61,7 +61,7 @@ export async function enqueueEvent(db: Db, ev: BuiltEvent, nowMs: number): Promi
   const endpoints = await db.selectFrom('webhook_endpoints').select('id').where('enabled', '=', 1).orderBy('id').execute();
   for (const e of endpoints) {
     await db.insertInto('webhook_deliveries').values({
-      event_id: ev.id, endpoint_id: e.id, order_key: ev.objectId, state: 'pending', attempts: 0,
+      event_id: ev.id, endpoint_id: e.id, order_key: ev.orderKey, state: 'pending', attempts: 0,
       next_attempt_ms: nowMs, created_ms: nowMs, last_error: null, delivered_at: null,
     }).execute();
   }

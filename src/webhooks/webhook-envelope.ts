@@ -10,6 +10,10 @@ export interface WebhookEventInput {
   status: string;
   /** full LiveStream object (or the simulcast target for simulcast_target events) */
   data: unknown;
+  /** `object.type` of the envelope: `live` (default) or `media` (video.media.* events, object.id = the media id) */
+  objectType?: string;
+  /** deliveries with the same key go out in order per endpoint; default objectId (media events of a recording use the stream id) */
+  orderKey?: string;
 }
 
 export interface Workspace {
@@ -21,6 +25,8 @@ export interface BuiltEvent {
   id: string;
   type: string;
   objectId: string;
+  /** per-endpoint ordering key of the deliveries */
+  orderKey: string;
   body: string;
   createdAt: string;
 }
@@ -30,7 +36,7 @@ export function buildEnvelope(input: WebhookEventInput, workspace: Workspace): B
   const createdAt = nowMicroIso();
   const envelope = {
     type: input.type,
-    object: { type: 'live', id: input.objectId },
+    object: { type: input.objectType ?? 'live', id: input.objectId },
     id,
     workspace: { id: workspace.id, name: workspace.name },
     status: input.status,
@@ -38,5 +44,5 @@ export function buildEnvelope(input: WebhookEventInput, workspace: Workspace): B
     createdAt,
     attempts: [],
   };
-  return { id, type: input.type, objectId: input.objectId, body: JSON.stringify(envelope), createdAt };
+  return { id, type: input.type, objectId: input.objectId, orderKey: input.orderKey ?? input.objectId, body: JSON.stringify(envelope), createdAt };
 }

@@ -1,4 +1,7 @@
-/** Access tokens over HTTP: 401 without/with wrong credentials, read tokens get 403 on writes, 429 after repeated failures. */
+/**
+ * Access tokens over HTTP: 401 without/with wrong credentials, read tokens get 403 on writes, and failed-login limits
+ * keyed per (address, token id) and per address that refuse further failures (429) but never valid credentials.
+ */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
@@ -71,24 +74,50 @@ forEachEngine((engine, database) => {
       assert.equal((await srv.request('GET', '/v1/live/streams', undefined, { auth })).status, 401);
     });
 
-    test('repeated failed logins from one address get 429 with Retry-After; other addresses are unaffected', async () => {
+    test('ten failures for one token id from one address: further FAILURES get 429 + Retry-After, valid credentials still pass', async () => {
       const url = `${srv.url}/v1/live/streams`;
       const wrong = basicAuth(srv.tokenId, 'guess');
-      let status = 0;
-      let tries = 0;
-      while (status !== 429 && tries < 30) {
-        status = (await getFrom('127.0.0.2', url, wrong)).status;
-        tries++;
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await getFrom('127.0.0.2', url, wrong)).status);
+      assert.deepEqual(statuses, [...Array<number>(10).fill(401), 429, 429], 'ten failures are counted, then refused');
+      const blocked = await getFrom('127.0.0.2', url, wrong);
+      assert.equal(blocked.status, 429);
+      assert.deepEqual(blocked.body, { success: false, error: { code: 429, message: 'too many requests', description: blocked.body.error.description } });
+      const retryAfter = Number(blocked.headers['retry-after']);
+      assert.ok(retryAfter > 0 && retryAfter <= 60, String(blocked.headers['retry-after']));
+      assert.equal((await getFrom('127.0.0.2', url, srv.auth)).status, 200, 'the right secret is accepted from the same address');
+      assert.equal((await getFrom('127.0.0.2', url, basicAuth('other-token-id', 'guess'))).status, 401, 'another token id is not limited');
+      assert.equal((await getFrom('127.0.0.1', url, wrong)).status, 401, 'another address is not limited');
+    });
+
+    test('an attacker with 50 failures cannot lock out valid tokens (or another token id) on the same address', async () => {
+      const made = await runCli(['tokens', 'create', ...dbArgs, '--permission', 'read', '--json']);
+      assert.equal(made.code, 0, made.stderr);
+      const other = JSON.parse(made.stdout.trim()) as { id: string; secret: string };
+      const url = `${srv.url}/v1/live/streams`;
+      let refused = 0;
+      for (let i = 0; i < 50; i++) {
+        const r = await getFrom('127.0.0.3', url, basicAuth(srv.tokenId, `guess-${i}`));
+        assert.ok(r.status === 401 || r.status === 429, String(r.status));
+        if (r.status === 429) refused++;
       }
-      assert.equal(status, 429);
-      assert.equal(tries, 11, 'ten failures are allowed per window');
-      const blocked = await getFrom('127.0.0.2', url, srv.auth);
-      assert.equal(blocked.status, 429, 'even the right secret waits while blocked');
-      assert.equal(blocked.body.error.code, 429);
-      assert.equal(blocked.body.success, false);
-      assert.ok(Number(blocked.headers['retry-after']) > 0);
-      const other = await getFrom('127.0.0.1', url, srv.auth);
-      assert.equal(other.status, 200);
+      assert.equal(refused, 40, 'failures beyond the tenth are refused');
+      assert.equal((await getFrom('127.0.0.3', url, srv.auth)).status, 200, 'the attacked token, with its secret');
+      assert.equal((await getFrom('127.0.0.3', url, basicAuth(other.id, other.secret))).status, 200, 'another valid token');
+      assert.equal((await getFrom('127.0.0.3', url, basicAuth(other.id, 'typo'))).status, 401, 'another token id is not locked out');
+      assert.equal((await getFrom('127.0.0.3', url)).status, 401, 'no credentials: counted, not refused yet');
+    });
+
+    test('one address failing over many token ids is limited as a whole (100 per window); valid credentials still pass', async () => {
+      const url = `${srv.url}/v1/live/streams`;
+      for (let i = 0; i < 100; i++) {
+        assert.equal((await getFrom('127.0.0.4', url, basicAuth(`random-${i}`, 'x'))).status, 401, `failure ${i + 1}`);
+      }
+      const r = await getFrom('127.0.0.4', url, basicAuth('random-new', 'x'));
+      assert.equal(r.status, 429);
+      assert.ok(Number(r.headers['retry-after']) > 0);
+      assert.equal((await getFrom('127.0.0.4', url, srv.auth)).status, 200);
+      assert.equal((await getFrom('127.0.0.5', url, basicAuth('random-new', 'x'))).status, 401);
     });
   });
 

@@ -61,6 +61,8 @@ export interface TestServer {
   request<T = any>(method: string, path: string, body?: unknown, opts?: RequestOptions): Promise<ApiResponse<T>>;
   /** stop (SIGTERM) and start again with the same settings */
   restart(): Promise<void>;
+  /** kill -9 (no shutdown at all) and start again with the same settings */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     request: (method, path, body, ro = {}) => apiRequest(url, method, path, body, { auth: ro.auth === undefined ? auth : ro.auth, ...ro }),
     async restart() {
       await kill();
+      await launch();
+    },
+    async crashAndRestart() {
+      const proc = child;
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
       await launch();
     },
     async stop() {

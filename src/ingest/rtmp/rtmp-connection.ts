@@ -7,7 +7,7 @@ import { Amf0EcmaArray, type Amf0Object, type Amf0Value } from '../../protocols/
 import { ProtocolError } from '../../protocols/errors.js';
 import { FlvDemuxer } from '../../protocols/flv/flv-demuxer.js';
 import { splitAggregate } from '../../protocols/rtmp/rtmp-aggregate.js';
-import { RtmpChunkReader } from '../../protocols/rtmp/rtmp-chunk-reader.js';
+import { RtmpChunkReader, type AssemblyBudget } from '../../protocols/rtmp/rtmp-chunk-reader.js';
 import { RtmpChunkWriter } from '../../protocols/rtmp/rtmp-chunk-writer.js';
 import {
   decodeCommand,
@@ -29,6 +29,7 @@ import {
   windowAckSizeBody,
   type RtmpMessage,
 } from '../../protocols/rtmp/rtmp-message.js';
+import { limitHits } from '../connection-limiter.js';
 import { rtmpBytes, rtmpFrames, rtmpProtocolErrors, rtmpPublishes } from './rtmp-metrics.js';
 import { streamKeyFrom } from './rtmp-publish-name.js';
 
@@ -40,8 +41,23 @@ export interface RtmpConnectionOptions {
   setupTimeoutMs: number;
   /** no bytes for this long closes the connection (ms) */
   idleTimeoutMs: number;
+  /** largest message before a publish is accepted (connect, createStream and publish are tiny) */
+  setupMaxMessageBytes: number;
+  /** largest message while publishing (a keyframe) */
+  maxMessageBytes: number;
+  /** partly assembled messages of every connection of the server */
+  budget: AssemblyBudget;
   onClose: (conn: RtmpConnection) => void;
 }
+
+/** Limits hit by a peer's bytes, by ProtocolError code: counted in onair_limit_hits_total as well. */
+const LIMIT_OF_CODE: Readonly<Record<string, string>> = {
+  RTMP_MESSAGE_LENGTH: 'rtmp_message_size',
+  RTMP_PENDING: 'rtmp_connection_pending_bytes',
+  RTMP_BUDGET: 'rtmp_assembly_budget',
+  RTMP_CHUNK_STREAMS: 'rtmp_chunk_streams',
+  RTMP_FLOOD: 'rtmp_flood',
+};
 
 /** Our outgoing chunk size, sent with Set Chunk Size after connect. */
 const OUT_CHUNK_SIZE = 4096;
@@ -64,7 +80,7 @@ export class RtmpConnection {
   private readonly log: Logger;
   private state: State = 'handshake';
   private readonly handshake = new RtmpServerHandshake();
-  private readonly reader = new RtmpChunkReader();
+  private readonly reader: RtmpChunkReader;
   private readonly writer = new RtmpChunkWriter();
   private demuxer: FlvDemuxer | undefined;
   private session: PublishSession | undefined;
@@ -91,6 +107,8 @@ export class RtmpConnection {
     this.log = opts.logger.child({ remote: this.remote, protocol: opts.protocol });
     this.bytesCounter = rtmpBytes.labels(opts.protocol);
     this.framesCounter = rtmpFrames.labels(opts.protocol);
+    // Until a publish is accepted a peer is anonymous: tiny messages, no slab.
+    this.reader = new RtmpChunkReader({ budget: opts.budget, ...this.setupLimits() });
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleTimeoutMs, () => this.close('idle timeout'));
     this.setupTimer = setTimeout(() => this.close('setup timeout (no publish)'), opts.setupTimeoutMs);
@@ -99,6 +117,11 @@ export class RtmpConnection {
       if (this.closeReason === 'disconnected') this.closeReason = `socket error: ${err.message}`;
     });
     socket.on('close', () => this.onSocketClose());
+  }
+
+  private setupLimits() {
+    const max = this.opts.setupMaxMessageBytes;
+    return { maxMessageLength: max, maxPendingBytes: 2 * max, slabs: false };
   }
 
   /** Drops the connection (core kicked the publisher, or the server is closing). */
@@ -113,6 +136,7 @@ export class RtmpConnection {
     }
     if (this.state !== 'closing') this.closeReason = reason;
     this.state = 'closing';
+    this.reader.dispose(); // the shared budget gets its bytes back now, not when the socket is gone
     if (graceful) {
       // Let the error onStatus reach the client, then make sure the socket goes away.
       this.socket.end();
@@ -125,6 +149,7 @@ export class RtmpConnection {
   private onSocketClose(): void {
     clearTimeout(this.setupTimer);
     this.state = 'closing';
+    this.reader.dispose();
     this.endSession(this.closeReason);
     this.log.info({ reason: this.closeReason, bytes: this.bytesIn, frames: this.frames }, 'rtmp connection closed');
     this.opts.onClose(this);
@@ -168,7 +193,9 @@ export class RtmpConnection {
     } catch (err) {
       if (err instanceof ProtocolError) {
         rtmpProtocolErrors.labels(err.code).inc();
-        this.log.warn({ code: err.code, err: err.message }, 'rtmp protocol error: closing');
+        const limit = LIMIT_OF_CODE[err.code];
+        if (limit !== undefined) limitHits.labels(limit).inc();
+        this.log.warn({ code: err.code, err: err.message, state: this.state, ...(limit ? { limit } : {}) }, 'rtmp protocol error: closing');
         this.close(`protocol error: ${err.code}`);
       } else {
         this.log.error({ err }, 'rtmp connection failed');
@@ -359,6 +386,7 @@ export class RtmpConnection {
     this.ended = false;
     this.demuxer = undefined;
     this.state = 'connecting';
+    this.reader.setLimits(this.setupLimits());
   }
 
   private refuse(code: string, description: string): void {
@@ -369,6 +397,9 @@ export class RtmpConnection {
 
   private startPublishing(session: PublishSession): void {
     this.state = 'publishing';
+    const max = this.opts.maxMessageBytes;
+    // (two partial messages: a video frame and the audio interleaved with it)
+    this.reader.setLimits({ maxMessageLength: max, maxPendingBytes: 2 * max, slabs: true });
     this.log.info({ streamId: session.streamId }, 'rtmp publish started');
     this.demuxer = new FlvDemuxer({
       onConfig: (config: TrackConfig) => {

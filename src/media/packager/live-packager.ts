@@ -2,16 +2,25 @@
 import { EventEmitter } from 'node:events';
 import type { FrameSink, MediaFrame, TrackConfig, TrackKind } from '../frame.js';
 import { buildFragment, buildInitSegment, type FragmentTrack } from '../../protocols/fmp4/index.js';
-import { writeMediaPlaylist } from '../../protocols/hls/index.js';
+import { writeMediaPlaylist, type MediaPlaylist } from '../../protocols/hls/index.js';
 import { AvailabilityWaiters } from './availability-waiters.js';
-import type { LivePart, LiveSegment, VariantInfo } from './live-segment.js';
+import type { GopInfo, LivePart, LiveSegment, VariantInfo } from './live-segment.js';
+import { forcedSegmentCuts, longGopSessions, packagerGopSeconds, packagerTargetDuration } from './packager-metrics.js';
 import { buildMediaPlaylist } from './packager-playlist.js';
-import { resolvePackagerOptions, type LivePackagerOptions, type ResolvedPackagerOptions } from './packager-options.js';
+import {
+  resolvePackagerOptions, type ClosedSegment, type LivePackagerOptions, type ResolvedPackagerOptions,
+} from './packager-options.js';
 import { sameTrackConfig } from './same-track-config.js';
+import { maxSegmentTicks, targetForGop } from './target-duration.js';
 import { TrackQueue } from './track-queue.js';
 
 /** A part may run this far (90 kHz) past the part target because of timestamp jitter. */
 const PART_TOLERANCE = 90;
+/**
+ * The live window and the retained segments are also bounded in time (this many segment targets per
+ * counted segment), so one-GOP segments of a long-GOP stream do not multiply the memory per stream.
+ */
+const WINDOW_TIME_FACTOR = 1.5;
 
 interface InitSegment {
   id: number;
@@ -47,6 +56,14 @@ export class LivePackager extends EventEmitter implements FrameSink {
   private fragmentSeq = 1;
   private discontinuitySequence = 0;
   private ended = false;
+  /** rebased dts of the driving video track's last keyframe in this run */
+  private lastKeyDts = Number.NaN;
+  private firstGop: number | undefined;
+  private longestGop = 0;
+  private forcedCuts = 0;
+  private longGop = false;
+  private reportedSession = false;
+  private readonly hooks: Pick<LivePackagerOptions, 'logger' | 'onSegment' | 'onInit'>;
   private readonly waiters = new AvailabilityWaiters();
   private version = 0;
   private cache: { version: number; suffix: string; text: string } | undefined;
@@ -54,6 +71,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
   constructor(options?: LivePackagerOptions) {
     super();
     this.options = resolvePackagerOptions(options);
+    this.hooks = { logger: options?.logger, onSegment: options?.onSegment, onInit: options?.onInit };
     this.nextMsn = this.options.firstMsn;
     this.nextInitId = this.options.firstMsn;
   }
@@ -88,6 +106,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     if (!q) return;
     const dts = q.rebase(frame);
     if (q === this.driver) {
+      if (q.kind === 'video' && frame.keyframe) this.measureGop(dts);
       if (!this.open) this.openSegment(dts);
       else this.maybeCut(q, dts, frame.keyframe);
       if (q.kind === 'video') this.open!.videoFrames++;
@@ -139,6 +158,32 @@ export class LivePackager extends EventEmitter implements FrameSink {
     return this.init?.id;
   }
 
+  /** EXT-X-TARGETDURATION, seconds: final once `gopInfo.targetFixed` (after the first segment when measured). */
+  get targetDurationS(): number {
+    return this.options.targetDurationS;
+  }
+
+  /**
+   * Every segment so far starts with a keyframe (so the multivariant playlist may say
+   * EXT-X-INDEPENDENT-SEGMENTS); false after a GOP longer than the target allows forced a cut.
+   */
+  get independentSegments(): boolean {
+    return this.forcedCuts === 0;
+  }
+
+  /** The measured GOP and the target duration it led to (for logs and diagnostics). */
+  get gopInfo(): GopInfo {
+    const s = (ticks: number | undefined): number | undefined => (ticks === undefined ? undefined : ticks / 90_000);
+    return {
+      firstGopS: s(this.firstGop),
+      longestGopS: s(this.longestGop > 0 ? this.longestGop : undefined),
+      targetDurationS: this.options.targetDurationS,
+      targetFixed: this.options.targetFixed,
+      longGop: this.longGop,
+      forcedCuts: this.forcedCuts,
+    };
+  }
+
   getInit(id: number): Buffer | undefined {
     return this.inits.get(id);
   }
@@ -147,7 +192,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     return this.findSegment(msn)?.parts[index];
   }
 
-  /** A complete segment's bytes: its parts (each a moof+mdat), in order. */
+  /** A complete segment's bytes: its parts (each a moof+mdat, joined on first read), in order. */
   getSegment(msn: number): Buffer[] | undefined {
     const s = this.findSegment(msn);
     return s?.complete ? s.parts.map((p) => p.data) : undefined;
@@ -188,6 +233,17 @@ export class LivePackager extends EventEmitter implements FrameSink {
     return this.waiters.wait(() => this.isAvailable(msn, part), timeoutMs);
   }
 
+  /** The media playlist as a model (DVR playlists extend it with the session's older segments). */
+  playlistModel(uriSuffix = ''): MediaPlaylist {
+    return buildMediaPlaylist({
+      listed: this.segments.slice(this.listedFrom),
+      open: this.open,
+      nextMsn: this.nextMsn,
+      discontinuitySequence: this.discontinuitySequence,
+      ended: this.ended,
+    }, this.options, uriSuffix);
+  }
+
   /** The media playlist; `uriSuffix` (e.g. "?token=...") is appended to every URI in it. */
   mediaPlaylist(uriSuffix = ''): string {
     const c = this.cache;
@@ -225,6 +281,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
       codecs: this.init.configs.map((c) => c.codecString),
       bandwidth: peak > 0 ? peak : 1_000_000,
       averageBandwidth: average > 0 ? average : 1_000_000,
+      independentSegments: this.independentSegments,
     };
     if (video?.track === 'video') info.resolution = { width: video.width, height: video.height };
     if (frameRate !== undefined) info.frameRate = frameRate;
@@ -246,6 +303,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
       const id = this.nextInitId++;
       this.init = { id, data: buildInitSegment(configs), configs };
       this.inits.set(id, this.init.data);
+      this.callHook('onInit', () => this.hooks.onInit?.(id, this.init!.data));
       const old = this.queues;
       this.queues = configs.map((c, i) => new TrackQueue(i + 1, c));
       for (const q of this.queues) {
@@ -258,6 +316,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     this.needsRestart = false;
     this.partsSinceRestart = 0;
     this.runStartDts = Number.NaN;
+    this.lastKeyDts = Number.NaN;
     return true;
   }
 
@@ -302,10 +361,13 @@ export class LivePackager extends EventEmitter implements FrameSink {
     const partElapsed = dts - this.partStart;
     if (partElapsed <= 0) return;
     let cutSegment: boolean;
+    let forced = false;
     if (q.kind === 'video') {
-      // First keyframe at (about) the segment target; a GOP longer than the target duration allows
-      // is cut without a keyframe, so EXTINF never rounds above EXT-X-TARGETDURATION.
+      // First keyframe at (about) the segment target. The target duration is chosen from the first
+      // GOP (target-duration.ts); only a later GOP longer than it allows is cut without a keyframe,
+      // so EXTINF never rounds above EXT-X-TARGETDURATION.
       cutSegment = (keyframe && segElapsed + est / 2 >= o.segmentTarget) || segElapsed + est > o.maxSegment;
+      forced = cutSegment && !keyframe;
     } else {
       cutSegment = segElapsed + est / 2 >= o.segmentTarget;
     }
@@ -320,6 +382,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     this.closePart(dts);
     if (cutSegment) {
       this.closeSegment();
+      if (forced) this.countForcedCut(segElapsed);
       this.openSegment(dts);
     } else {
       this.partStart = dts;
@@ -341,17 +404,12 @@ export class LivePackager extends EventEmitter implements FrameSink {
       const t = q.toFragmentTrack(samples);
       if (t.samples.length > 0) tracks.push(t);
     }
-    const data = Buffer.concat(buildFragment(this.fragmentSeq++, tracks));
-    const part: LivePart = {
-      msn: seg.msn,
-      index: seg.parts.length,
-      ticks: Math.max(1, end - first.dts),
-      independent: driver.kind === 'audio' || first.keyframe,
-      data,
-    };
+    // The frames' payloads stay the views ingest made: no copy per byte, no allocation per part.
+    const chunks = buildFragment(this.fragmentSeq++, tracks);
+    const part = new PartBytes(seg.msn, seg.parts.length, Math.max(1, end - first.dts), driver.kind === 'audio' || first.keyframe, chunks);
     seg.parts.push(part);
     seg.ticks += part.ticks;
-    seg.bytes += data.length;
+    seg.bytes += part.size;
     this.partsSinceRestart++;
     this.version++;
     this.emit('part', part);
@@ -368,11 +426,87 @@ export class LivePackager extends EventEmitter implements FrameSink {
       return;
     }
     seg.complete = true;
+    if (!this.options.targetFixed) this.fixTarget(seg);
+    if (!this.reportedSession) this.reportSession(seg);
     this.segments.push(seg);
     this.trimWindow();
     this.version++;
+    const onSegment = this.hooks.onSegment;
+    if (onSegment) {
+      const closed: ClosedSegment = {
+        msn: seg.msn,
+        durationS: seg.ticks / 90_000,
+        programDateTime: seg.programDateTime,
+        parts: segmentChunks(seg),
+        initId: seg.initId,
+        discontinuity: seg.discontinuity,
+        independent: seg.parts[0]!.independent,
+      };
+      this.callHook('onSegment', () => onSegment(closed));
+    }
     this.emit('segment', seg);
     this.waiters.notify();
+  }
+
+  // ---- GOP and target duration ----
+
+  /** A keyframe of the driving video track at rebased `dts`: the interval since the last one is a GOP. */
+  private measureGop(dts: number): void {
+    if (!Number.isNaN(this.lastKeyDts) && dts > this.lastKeyDts) {
+      const gop = dts - this.lastKeyDts;
+      this.firstGop ??= gop;
+      if (gop > this.longestGop) this.longestGop = gop;
+    }
+    this.lastKeyDts = dts;
+  }
+
+  /** The first segment closed: its duration (the first GOP) decides EXT-X-TARGETDURATION for good. */
+  private fixTarget(first: LiveSegment): void {
+    const o = this.options;
+    o.targetDurationS = targetForGop(first.ticks / 90_000, o.minTargetDurationS, o.maxTargetDurationS);
+    o.maxSegment = maxSegmentTicks(o.targetDurationS);
+    o.targetFixed = true;
+  }
+
+  /** Once per session, at the first segment: metrics, and a warning when the GOP costs latency. */
+  private reportSession(first: LiveSegment): void {
+    this.reportedSession = true;
+    const o = this.options;
+    const video = this.driver?.kind === 'video';
+    const gopS = (this.firstGop ?? first.ticks) / 90_000;
+    packagerTargetDuration.observe(o.targetDurationS);
+    if (!video) return;
+    packagerGopSeconds.observe(gopS);
+    // "Long": the GOP needs a target duration above the minimum (2 s by default).
+    this.longGop = targetForGop(gopS, o.minTargetDurationS, o.maxTargetDurationS) > o.minTargetDurationS;
+    if (!this.longGop) return;
+    longGopSessions.inc();
+    this.hooks.logger?.warn(
+      { gopS: round3(gopS), targetDurationS: o.targetDurationS, holdBackS: 3 * o.targetDurationS },
+      `long GOP: the encoder sends a keyframe every ${round3(gopS)} s; segments start at keyframes, so each lasts a GOP `
+      + `(EXT-X-TARGETDURATION ${o.targetDurationS}) and players start further from live. Set the encoder's keyframe interval to 1-2 s for low latency`,
+    );
+  }
+
+  /** A segment was cut without a keyframe (a GOP longer than the target allows). */
+  private countForcedCut(elapsed: number): void {
+    this.forcedCuts++;
+    forcedSegmentCuts.inc();
+    if (this.forcedCuts === 1) {
+      this.hooks.logger?.warn(
+        { segmentS: round3(elapsed / 90_000), targetDurationS: this.options.targetDurationS, longestGopS: round3(this.longestGop / 90_000) },
+        'a GOP is longer than EXT-X-TARGETDURATION allows: segments are cut without a keyframe from now on when needed; '
+        + 'players may show artefacts after a seek (keep the encoder\'s keyframe interval constant)',
+      );
+    }
+  }
+
+  private callHook(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.hooks.logger?.error({ err }, `packager ${name} hook threw (ignored)`);
+    }
   }
 
   /** Close the open part and segment with estimated last durations (discontinuity, config change, end). */
@@ -387,18 +521,23 @@ export class LivePackager extends EventEmitter implements FrameSink {
     // EXT-X-ENDLIST tag if that would produce a Playlist whose duration is less than three
     // times the target duration."
     const minTicks = 3 * o.targetDurationS * 90_000;
+    const windowTicks = o.windowSegments * o.segmentTarget * WINDOW_TIME_FACTOR;
     let listedTicks = 0;
     for (let i = this.listedFrom; i < this.segments.length; i++) listedTicks += this.segments[i]!.ticks;
-    while (this.segments.length - this.listedFrom > o.windowSegments) {
+    while (this.segments.length - this.listedFrom > o.windowSegments || listedTicks > windowTicks) {
       const oldest = this.segments[this.listedFrom]!;
-      if (listedTicks - oldest.ticks < minTicks) break;
+      if (listedTicks - oldest.ticks < minTicks || this.listedFrom + 1 >= this.segments.length) break;
       listedTicks -= oldest.ticks;
       // EXT-X-DISCONTINUITY-SEQUENCE counts the discontinuities that left the playlist.
       if (oldest.discontinuity) this.discontinuitySequence++;
       this.listedFrom++;
     }
-    while (this.listedFrom > o.retainSegments) {
-      this.segments.shift();
+    // Retained for slow clients: `retainSegments`, fewer (at least one) when they are long.
+    const retainTicks = o.retainSegments * o.segmentTarget * WINDOW_TIME_FACTOR;
+    let retainedTicks = 0;
+    for (let i = 0; i < this.listedFrom; i++) retainedTicks += this.segments[i]!.ticks;
+    while (this.listedFrom > o.retainSegments || (this.listedFrom > 1 && retainedTicks > retainTicks)) {
+      retainedTicks -= this.segments.shift()!.ticks;
       this.listedFrom--;
     }
     const used = new Set<number>(this.segments.map((s) => s.initId));
@@ -416,6 +555,46 @@ export class LivePackager extends EventEmitter implements FrameSink {
     }
     return undefined;
   }
+}
+
+/**
+ * A LivePart over the fragment's chunks. A part nobody fetches (no viewer yet, or only the recorder,
+ * which takes the chunks) is never copied; the first `data` read joins it once and the part then holds
+ * only the joined buffer (releasing the ingest buffers), so serving it stays one write per request.
+ */
+class PartBytes implements LivePart {
+  readonly size: number;
+  private joined: Buffer | undefined;
+
+  constructor(
+    readonly msn: number,
+    readonly index: number,
+    readonly ticks: number,
+    readonly independent: boolean,
+    public chunks: Buffer[],
+  ) {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.size = n;
+  }
+
+  get data(): Buffer {
+    if (this.joined === undefined) {
+      this.joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      this.chunks = [this.joined];
+    }
+    return this.joined;
+  }
+}
+
+function segmentChunks(seg: LiveSegment): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of seg.parts) for (const c of p.chunks) out.push(c);
+  return out;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function sameConfigList(a: TrackConfig[], b: TrackConfig[]): boolean {

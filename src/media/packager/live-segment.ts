@@ -8,8 +8,18 @@ export interface LivePart {
   ticks: number;
   /** the part starts with a sync sample of the driving track */
   independent: boolean;
-  /** moof + mdat, concatenated once when the part closed */
-  data: Buffer;
+  /**
+   * The part's bytes, no copy: moof, mdat header, then the frames' payloads as the views ingest made
+   * (they keep at most the ingest buffers of the live window alive); `[data]` once `data` was read.
+   */
+  readonly chunks: Buffer[];
+  /** total bytes */
+  readonly size: number;
+  /**
+   * The part as one buffer: joined on the first read (the first viewer), then kept, and `chunks`
+   * becomes `[data]`. Parts nobody fetches are never copied.
+   */
+  readonly data: Buffer;
 }
 
 export interface LiveSegment {
@@ -38,4 +48,21 @@ export interface VariantInfo {
   /** peak bits per second over the window's segments */
   bandwidth: number;
   averageBandwidth: number;
+  /** every segment starts with a keyframe: EXT-X-INDEPENDENT-SEGMENTS may be written */
+  independentSegments: boolean;
+}
+
+/** The GOP the packager measured and the EXT-X-TARGETDURATION it chose (see target-duration.ts). */
+export interface GopInfo {
+  /** first keyframe interval of the driving video track, seconds (undefined before the second keyframe, or audio-only) */
+  firstGopS: number | undefined;
+  /** longest keyframe interval seen so far, seconds */
+  longestGopS: number | undefined;
+  targetDurationS: number;
+  /** false until the first segment closed (when measured): `targetDurationS` is provisional until then */
+  targetFixed: boolean;
+  /** the GOP forced a target duration above the minimum: latency is higher than it needs to be */
+  longGop: boolean;
+  /** segments cut without a keyframe because a later GOP was longer than the target allows */
+  forcedCuts: number;
 }

@@ -43,6 +43,8 @@ export interface MediaPlaylist {
   ended: boolean;
   /** appended to every URI (e.g. "?token=..."), already encoded */
   uriSuffix?: string;
+  /** EXT-X-PLAYLIST-TYPE: EVENT (DVR: segments are only appended) or VOD (recordings, clips) */
+  playlistType?: 'EVENT' | 'VOD';
 }
 
 const fmt = (seconds: number): string => seconds.toFixed(5);
@@ -71,6 +73,7 @@ export function writeMediaPlaylist(pl: MediaPlaylist): string {
     '#EXT-X-VERSION:6',
     `#EXT-X-TARGETDURATION:${pl.targetDuration}`,
   ];
+  if (pl.playlistType) lines.push(`#EXT-X-PLAYLIST-TYPE:${pl.playlistType}`);
   if (pl.partTarget !== undefined) {
     const control = ['CAN-BLOCK-RELOAD=' + (pl.canBlockReload ? 'YES' : 'NO')];
     if (pl.partHoldBack !== undefined) control.push(`PART-HOLD-BACK=${fmt(pl.partHoldBack)}`);

@@ -24,6 +24,11 @@ export interface AudioRendition {
 export interface MultivariantPlaylist {
   variants: Variant[];
   audio?: AudioRendition[];
+  /**
+   * Every segment of every variant starts with a keyframe (EXT-X-INDEPENDENT-SEGMENTS); default true.
+   * Pass false when a packager had to cut a segment inside a GOP.
+   */
+  independentSegments?: boolean;
   /** appended to every URI (e.g. "?token=..."), already encoded */
   uriSuffix?: string;
 }
@@ -32,7 +37,8 @@ const quoted = (s: string): string => `"${s.replace(/"/g, '')}"`;
 
 export function writeMultivariantPlaylist(pl: MultivariantPlaylist): string {
   const sfx = pl.uriSuffix ?? '';
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:6'];
+  if (pl.independentSegments !== false) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   for (const a of pl.audio ?? []) {
     const attrs = [`TYPE=AUDIO`, `GROUP-ID=${quoted(a.groupId)}`, `NAME=${quoted(a.name)}`];
     if (a.language) attrs.push(`LANGUAGE=${quoted(a.language)}`);

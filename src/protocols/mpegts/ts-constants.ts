@@ -6,7 +6,6 @@ export const TS_SYNC_BYTE = 0x47;
 export const TS_BODY_SIZE = 184;
 
 export const PID_PAT = 0x0000;
-export const PID_NULL = 0x1fff;
 
 export const TABLE_ID_PAT = 0x00;
 export const TABLE_ID_PMT = 0x02;

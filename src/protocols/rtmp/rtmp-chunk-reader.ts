@@ -2,6 +2,11 @@
  * Incremental RTMP chunk stream reader (RTMP 1.0 spec, section 5.3): bytes in arbitrary slices,
  * reassembled messages out. Single-chunk messages come out as views of the input (no copy);
  * multi-chunk ones are assembled into one buffer allocated once at the message length.
+ *
+ * Memory bounds: a message header longer than `maxMessageLength` is refused before anything is allocated;
+ * partly assembled messages of one reader are bounded by `maxPendingBytes`, and of every reader sharing an
+ * `AssemblyBudget` by that budget. The limits can change at run time (`setLimits`): a server keeps them
+ * small until a publisher is authorized. `dispose()` gives the reserved bytes back.
  */
 import { ProtocolError } from '../errors.js';
 import { MessageType, type RtmpMessage } from './rtmp-message.js';
@@ -16,6 +21,20 @@ export interface ChunkReaderLimits {
   maxChunkStreams: number;
   /** bytes held by partially received messages across all chunk streams (default 32 MiB) */
   maxPendingBytes: number;
+  /**
+   * carve messages up to 64 KiB out of shared 256 KiB slabs (default true; cheaper for the garbage collector,
+   * but a slab is 256 KiB however few bytes a peer sent: servers turn it on once a peer is trusted)
+   */
+  slabs: boolean;
+  /** a budget shared with other readers: every partly assembled message reserves its length there first */
+  budget?: AssemblyBudget;
+}
+
+/** Bytes of partly assembled messages shared by many readers (all the connections of a server). */
+export interface AssemblyBudget {
+  /** reserves `bytes`; false (nothing reserved) when that would exceed the budget */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
 }
 
 const DEFAULT_LIMITS: ChunkReaderLimits = {
@@ -23,6 +42,7 @@ const DEFAULT_LIMITS: ChunkReaderLimits = {
   maxChunkSize: 16 * 1024 * 1024,
   maxChunkStreams: 64,
   maxPendingBytes: 32 * 1024 * 1024,
+  slabs: true,
 };
 
 /** Longest chunk header: 3-byte basic header + 11-byte type 0 header + 4-byte extended timestamp. */
@@ -50,7 +70,7 @@ export class RtmpChunkReader {
   chunkSize = DEFAULT_CHUNK_SIZE;
   /** total bytes fed (for Acknowledgement sequence numbers) */
   bytesReceived = 0;
-  private readonly limits: ChunkReaderLimits;
+  private limits: ChunkReaderLimits;
   private readonly streams = new Map<number, ChunkStream>();
   /** bytes of a chunk header split across two feeds */
   private carry: Buffer | null = null;
@@ -64,6 +84,29 @@ export class RtmpChunkReader {
 
   constructor(limits: Partial<ChunkReaderLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Changes limits from now on (messages already being assembled keep their buffers). */
+  setLimits(limits: Partial<ChunkReaderLimits>): void {
+    this.limits = { ...this.limits, ...limits };
+  }
+
+  /** Bytes reserved by partly assembled messages. */
+  get pending(): number {
+    return this.pendingBytes;
+  }
+
+  /** Drops every partly assembled message and gives its bytes back to the budget (idempotent). */
+  dispose(): void {
+    for (const s of this.streams.values()) {
+      s.buf = null;
+      s.received = 0;
+    }
+    if (this.pendingBytes > 0) this.limits.budget?.release(this.pendingBytes);
+    this.pendingBytes = 0;
+    this.cur = null;
+    this.carry = null;
+    this.slab = null;
   }
 
   /** Consumes `data` and returns the messages it completes (control messages 1 and 2 already applied). */
@@ -109,11 +152,16 @@ export class RtmpChunkReader {
         continue;
       }
       if (s.buf === null) {
-        this.pendingBytes += s.length;
-        if (this.pendingBytes > this.limits.maxPendingBytes) {
+        const need = s.length;
+        if (this.pendingBytes + need > this.limits.maxPendingBytes) {
           throw new ProtocolError('RTMP_PENDING', `more than ${this.limits.maxPendingBytes} bytes of partial messages`);
         }
-        s.buf = this.allocMessage(s.length);
+        const budget = this.limits.budget;
+        if (budget !== undefined && !budget.reserve(need)) {
+          throw new ProtocolError('RTMP_BUDGET', `no room for a ${need}-byte message in the shared assembly budget`);
+        }
+        this.pendingBytes += need;
+        s.buf = this.allocMessage(need);
       }
       const n = avail < this.chunkRemaining ? avail : this.chunkRemaining;
       data.copy(s.buf, s.received, pos, pos + n);
@@ -125,6 +173,7 @@ export class RtmpChunkReader {
         if (s.received === s.length) {
           const payload = s.buf;
           this.pendingBytes -= s.length;
+          this.limits.budget?.release(s.length);
           s.buf = null;
           s.received = 0;
           this.emit(s, this.curCsid, payload, out);
@@ -134,7 +183,6 @@ export class RtmpChunkReader {
     return out;
   }
 
-  /** Parses one chunk header at `p`; returns its length, or -1 when `buf` ends first (state untouched). */
   /**
    * A buffer for one multi-chunk message. Messages up to SLAB_MAX_MESSAGE are carved out of a shared
    * slab: one ArrayBuffer per SLAB_SIZE of media instead of one per frame keeps the garbage collector's
@@ -142,7 +190,7 @@ export class RtmpChunkReader {
    * long as a frame cut from it is referenced (the packager copies frames into parts within a part target).
    */
   private allocMessage(n: number): Buffer {
-    if (n > SLAB_MAX_MESSAGE) return Buffer.allocUnsafeSlow(n);
+    if (n > SLAB_MAX_MESSAGE || !this.limits.slabs) return Buffer.allocUnsafeSlow(n);
     if (this.slab === null || this.slabUsed + n > SLAB_SIZE) {
       this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
       this.slabUsed = 0;
@@ -152,6 +200,7 @@ export class RtmpChunkReader {
     return buf;
   }
 
+  /** Parses one chunk header at `p`; returns its length, or -1 when `buf` ends first (state untouched). */
   private header(buf: Buffer, start: number, out: RtmpMessage[]): number {
     const len = buf.length;
     let p = start;
@@ -199,13 +248,16 @@ export class RtmpChunkReader {
       if (length > this.limits.maxMessageLength) {
         throw new ProtocolError('RTMP_MESSAGE_LENGTH', `message length ${length} over ${this.limits.maxMessageLength}`);
       }
-      s.length = length;
-      s.type = buf[p + 6]!;
-      if (fmt === 0) s.streamId = buf.readUInt32LE(p + 7);
     }
     if (fmt !== 3 && s.received > 0) {
-      // A new message header in the middle of a message: the partial message is lost.
+      // A new message header in the middle of a message: the partial message is lost (before the length
+      // changes: its reservation was for the old length).
       this.dropPartial(s);
+    }
+    if (fmt <= 1) {
+      s.length = buf.readUIntBE(p + 3, 3);
+      s.type = buf[p + 6]!;
+      if (fmt === 0) s.streamId = buf.readUInt32LE(p + 7);
     }
     if (fmt <= 2) {
       s.extended = extended;
@@ -237,7 +289,10 @@ export class RtmpChunkReader {
   }
 
   private dropPartial(s: ChunkStream): void {
-    if (s.buf !== null) this.pendingBytes -= s.length;
+    if (s.buf !== null) {
+      this.pendingBytes -= s.length;
+      this.limits.budget?.release(s.length);
+    }
     s.buf = null;
     s.received = 0;
   }

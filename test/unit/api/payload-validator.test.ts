@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../../src/api/api-error.js';
 import { parseBasic } from '../../../src/api/auth.js';
-import { LoginLimiter } from '../../../src/api/login-limiter.js';
 import { fieldOf, validatorCompiler } from '../../../src/api/payload-validator.js';
 import { CreateLiveStreamBody, StreamListQuery } from '../../../src/api/schemas.js';
 import { mulberry32 } from '../../helpers/prng.js';
@@ -72,13 +71,3 @@ test('parseBasic splits at the first colon and rejects garbage (fuzzed)', () => 
   }
 });
 
-test('login limiter blocks one address after the limit, until the window ends', () => {
-  const l = new LoginLimiter(3, 1000);
-  for (let i = 0; i < 3; i++) {
-    assert.equal(l.blockedFor('a', 100), 0);
-    l.recordFailure('a', 100);
-  }
-  assert.equal(l.blockedFor('a', 100), 1000);
-  assert.equal(l.blockedFor('b', 100), 0);
-  assert.equal(l.blockedFor('a', 1100), 0);
-});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamHub } from '../../../src/core/stream-hub.js';
+import { StreamHub } from '../../../src/core/live-stream.js';
 import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
 
 const video: TrackConfig = { track: 'video', codec: 'h264', record: Buffer.from([1]), width: 2, height: 2, codecString: 'avc1.42c00a' };

@@ -77,3 +77,12 @@ test('multivariant playlist: a ladder of variants with codecs, resolution, frame
   assert.ok(lines.includes('#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS="avc1.4d401e",RESOLUTION=640x360,AUDIO="aud"'));
   assert.ok(lines.includes('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="audio.m3u8?token=t"'));
 });
+
+test('multivariant playlist: EXT-X-INDEPENDENT-SEGMENTS unless a variant has a segment cut inside a GOP', () => {
+  const variants = [{ uri: 'a/media.m3u8', bandwidth: 1_000_000, codecs: ['avc1.64001f'] }];
+  const lines = (independentSegments?: boolean) => writeMultivariantPlaylist({ variants, ...(independentSegments === undefined ? {} : { independentSegments }) }).trim().split('\n');
+  assert.deepEqual(lines().slice(0, 3), ['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-INDEPENDENT-SEGMENTS']);
+  assert.ok(lines(true).includes('#EXT-X-INDEPENDENT-SEGMENTS'));
+  assert.ok(!lines(false).some((l) => l.includes('INDEPENDENT')));
+  assert.equal(lines(false)[2], '#EXT-X-STREAM-INF:BANDWIDTH=1000000,CODECS="avc1.64001f"');
+});

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { StreamHub } from '../../../src/core/stream-hub.js';
+import { StreamHub } from '../../../src/core/live-stream.js';
 import { SrtServer } from '../../../src/ingest/srt/srt-server.js';
 import { TsDemuxer } from '../../../src/protocols/mpegts/ts-demuxer.js';
 import { LossyUdpRelay } from '../../helpers/lossy-udp-relay.js';

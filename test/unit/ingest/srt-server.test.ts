@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { StreamHub } from '../../../src/core/stream-hub.js';
+import { StreamHub } from '../../../src/core/live-stream.js';
 import { SrtServer, type SrtRejectEvent } from '../../../src/ingest/srt/srt-server.js';
 import type { SrtCredentialRow } from '../../../src/ingest/srt/srt-credentials.js';
 import { credential, ensureSrtAddon, ffmpegPublish, killChildren, makeSample, RecordingGateway, run, waitFor } from './srt-test-kit.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PublishDecision, PublishGateway, PublishRefusal, PublishRequest } from '../../../src/core/contracts.js';
-import type { StreamHub } from '../../../src/core/stream-hub.js';
+import type { StreamHub } from '../../../src/core/live-stream.js';
 import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
 import type { SrtCredentialRow } from '../../../src/ingest/srt/srt-credentials.js';
 

@@ -100,7 +100,7 @@ test('audio-only: one soun track, parts and segments cut on time, decodes', () =
   assert.equal(p.variantInfo()!.resolution, undefined);
 });
 
-test('video-only: no empty audio track declared; a 2 s GOP gives 2 s segments; a 3 s GOP is cut within the target', () => {
+test('video-only: no empty audio track declared; a 2 s GOP gives 2 s segments; a 3 s GOP gives 3 s segments, or is cut within a fixed target', () => {
   const two = makeClip({ seconds: 4, gop: 60, audio: false });
   const p = new LivePackager({ firstMsn: 0 });
   const { segments } = collect(p);
@@ -112,14 +112,29 @@ test('video-only: no empty audio track declared; a 2 s GOP gives 2 s segments; a
   assert.equal(probed.streams.length, 1);
   assert.equal(Number(probed.streams[0]!.nb_read_frames), two.video.length);
 
+  assert.equal(p.targetDurationS, 2);
+
+  // The target follows the first GOP: 3 s segments, each starting at a keyframe, TARGETDURATION 3.
   const three = makeClip({ seconds: 6, gop: 90, audio: false });
-  const q = new LivePackager({ firstMsn: 0 });
+  const m = new LivePackager({ firstMsn: 0 });
+  const measured = collect(m);
+  feed(m, three);
+  m.end();
+  assert.deepEqual(measured.segments.map((s) => Math.round(s.ticks / 900) / 100), [3, 3]);
+  assert.ok(measured.segments.every((s) => s.parts[0]!.independent));
+  assert.equal(readPlaylist(m.mediaPlaylist()).tags.get('#EXT-X-TARGETDURATION'), '3');
+  assert.deepEqual({ ...m.gopInfo }, { firstGopS: 3, longestGopS: 3, targetDurationS: 3, targetFixed: true, longGop: true, forcedCuts: 0 });
+
+  // A target fixed by the caller holds: a longer GOP is cut without a keyframe.
+  const q = new LivePackager({ firstMsn: 0, targetDurationS: 2 });
   const long = collect(q);
   feed(q, three);
   q.end();
   for (const s of long.segments) assert.ok(Math.round(s.ticks / 90_000) <= 2, `EXTINF ${s.ticks / 90_000} rounds above TARGETDURATION`);
   const starts = long.segments.map((s) => s.parts[0]!.independent);
   assert.deepEqual(starts.slice(0, 2), [true, false], 'the forced cut lands between keyframes');
+  assert.equal(q.independentSegments, false);
+  assert.equal(q.variantInfo()!.independentSegments, false);
 });
 
 test('discontinuity(): next segment has EXT-X-DISCONTINUITY, starts at a keyframe, tfdt stays monotonic on a backward jump', () => {
@@ -225,4 +240,30 @@ test('default first msn comes from the wall clock, so a new session never reuses
   assert.equal(p.currentInitId, 1_700_000_000);
   assert.equal(readPlaylist(p.mediaPlaylist()).segments[0]!.uri, 'seg-1700000000.m4s');
   assert.equal(readPlaylist(p.mediaPlaylist()).segments[0]!.map, 'init-1700000000.mp4');
+});
+
+test('parts keep the frames\' payloads as the views ingest made (no copy) until a reader asks for data, joined once', () => {
+  const clip = makeClip({ seconds: 2 });
+  const recorded: Buffer[][] = [];
+  const p = new LivePackager({ firstMsn: 0, onSegment: (s) => recorded.push(s.parts) });
+  const { parts } = collect(p);
+  feed(p, clip);
+  p.end();
+  const first = parts[0]!;
+  // moof, mdat header, then the payloads: the very Buffers the frames carried
+  assert.equal(first.chunks[2], clip.video[0]!.data);
+  const payloads = new Set(parts.flatMap((x) => x.chunks.slice(2)));
+  for (const f of clip.frames) assert.ok(payloads.has(f.data), `frame at ${f.dts} (${f.track}) is referenced, not copied`);
+  assert.ok(recorded[0]!.includes(clip.video[0]!.data), 'the recorder hook gets the views too');
+  for (const part of parts) {
+    const views = part.chunks;
+    assert.equal(part.size, views.reduce((n, c) => n + c.length, 0));
+    const joined = part.data;
+    assert.deepEqual(joined, Buffer.concat(views));
+    assert.equal(part.data, joined, 'joined once, then kept');
+    assert.deepEqual(part.chunks, [joined], 'the views are released once joined');
+    assert.equal(part.size, joined.length);
+  }
+  assert.deepEqual(p.getSegment(0), parts.filter((x) => x.msn === 0).map((x) => x.data));
+  assert.deepEqual(Buffer.concat(recorded[0]!), Buffer.concat(p.getSegment(0)!), 'the hook saw the same bytes');
 });

@@ -29,6 +29,8 @@ function roundTrip(configs: TrackConfig[], frames: MediaFrame[]) {
 }
 
 const strip = (f: MediaFrame) => ({ ...f, data: f.data.toString('hex') });
+/** The FLV FrameType (1 key, 2 inter) of a muxed video tag body. */
+const flvFrameType = (f: MediaFrame) => (frameTagBody(f)[0]! >> 4) & 0x07;
 
 test('flv muxer: H.264 (B-frames, composition time) + AAC from a real ffmpeg FLV survive a round trip', () => {
   const clip = makeClip('mux.flv', '320x180', ['-c:v', 'libx264', '-g', '10', '-bf', '2', '-c:a', 'aac'], 25, ['-f', 'lavfi', '-i', 'sine=duration=1']);
@@ -79,8 +81,12 @@ test('flv muxer: HEVC goes out as Enhanced RTMP hvc1 (CodedFrames with cts, Code
   const cfg = src.configs[0]!;
   assert.ok(cfg.track === 'video' && cfg.codec === 'hevc' && cfg.width === 426);
   const frames: MediaFrame[] = aus.map((data, i) => ({
-    track: 'video', codec: 'hevc', dts: i * 3600, pts: i * 3600 + (i % 2 ? 3600 : 0), keyframe: isHevcKeyframe([data.subarray(4)]), data,
+    track: 'video', codec: 'hevc', dts: i * 3600, pts: i * 3600 + (i % 2 ? 3600 : 0), keyframe: isHevcKeyframe(data), data,
   }));
+  // keyint=4: the muxer must signal the IRAP pictures as key frames (FrameType 1) and the demuxer must read them back
+  assert.deepEqual(frames.map((f) => f.keyframe), [true, false, false, false, true, false, false, false]);
+  assert.equal(flvFrameType(frames[0]!), 1);
+  assert.equal(flvFrameType(frames[1]!), 2);
   const bodies = frames.map(frameTagBody);
   assert.equal(bodies[0]![0]! & 0x8f, 0x83, 'ExHeader + CodedFramesX for cts 0');
   assert.equal(bodies[1]![0]! & 0x8f, 0x81, 'ExHeader + CodedFrames for cts != 0');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
 import type { SimulcastEvent, SimulcastTarget } from '../../../src/core/contracts.js';
-import { StreamHub } from '../../../src/core/stream-hub.js';
+import { StreamHub } from '../../../src/core/live-stream.js';
 import { RtmpServer } from '../../../src/ingest/rtmp/rtmp-server.js';
 import { FlvDemuxer } from '../../../src/protocols/flv/flv-demuxer.js';
 import { RtmpServerHandshake } from '../../../src/protocols/rtmp/rtmp-handshake.js';
