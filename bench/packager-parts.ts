@@ -8,9 +8,12 @@
  * Frames are synthetic but shaped like the bench clip (720p30 ~3 Mbit/s, 1 s GOP, AAC 48 kHz) and carved
  * out of 256 KiB slabs as the RTMP reader does, so the payloads are views like real ingest ones. Three
  * runs per variant, interleaved:
- *   - packager: the real LivePackager (parts concatenated once when they close);
- *   - fragments only: the same per-part fragment building without the concatenation (what views would cost),
- *     with the same live window retention (the views then keep the slabs alive instead of the copies).
+ *   - packager: the real LivePackager (parts keep the payload views; joined only when a viewer reads one);
+ *   - fragments+concat: per-part fragment building with one Buffer.concat per part (the packager before);
+ *   - fragments+slab concat: the same, copied into shared 1 MiB slabs (tried: no better than concat);
+ *   - fragments as views: fragment building alone, same window retention (the floor).
+ * Measured (2 cores, 20 streams x 60 s): packager 0.0124 -> 0.0023-0.0025 CPU s per stream-minute with views;
+ * concat 0.0096-0.0123, slab concat 0.0082-0.0146, views alone 0.0018-0.0036.
  */
 import { performance } from 'node:perf_hooks';
 import { buildFragment, sampleFlags, SYNC_SAMPLE_FLAGS, type FragmentTrack } from '../src/protocols/fmp4/index.js';

@@ -11,7 +11,9 @@ import type { Store } from './store/store.js';
 import type { SegmentStore } from './store/segment-store.js';
 import { SessionRecorder, type RecorderStore } from './media/recorder/session-recorder.js';
 import { StoredMedia, type MediaView } from './playback/stored-media.js';
-import type { ClipRange, StoredSegment } from './playback/vod-playlists.js';
+import { playbackFiles } from './playback/playback-files.js';
+import { Thumbnailer } from './media/images/index.js';
+import { clipSegments, type ClipRange, type StoredSegment } from './playback/vod-playlists.js';
 import { recordingFailures, recordingBytes } from './media/recorder/recorder-metrics.js';
 import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub, type LiveStream } from './core/live-stream.js';
@@ -56,12 +58,14 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   private readonly log: Logger;
 
   private readonly stored: StoredMedia;
+  private readonly thumbnailer: Thumbnailer;
   private readonly recorderStore: RecorderStore;
   /** VOD views of complete media (immutable once Ready), a small LRU */
   private readonly views = new Map<string, MediaView>();
 
   constructor(private readonly config: ServerConfig, private readonly store: Store, logger: Logger, private readonly segments?: SegmentStore) {
     this.stored = new StoredMedia(segments);
+    this.thumbnailer = new Thumbnailer({ logger: logger.child({ module: 'images' }) });
     this.recorderStore = {
       createRecordingMedia: async (streamId) => {
         const m = await store.createRecordingMedia(streamId);
@@ -109,6 +113,15 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       mediaView: (mediaId) => this.mediaView(mediaId),
       sessionHistory: (streamId) => this.hub.get(streamId)?.output<SessionRecorder>('recorder'),
       onClip: (route, range) => this.clipRequested(route, range),
+      ...(segments ? {
+        files: playbackFiles({
+          segments, stored: this.stored, thumbnailer: this.thumbnailer, logger: logger.child({ module: 'images' }),
+          packagerFor: (id) => this.hub.get(id)?.readerOf(SOURCE) as LivePackager | undefined,
+          sessionHistory: (id) => this.hub.get(id)?.output<SessionRecorder>('recorder'),
+          mediaView: (id) => this.mediaView(id),
+          media: (id) => store.getMedia(id),
+        }),
+      } : {}),
       maxConnections: config.playbackMaxConnections,
       maxConnectionsPerAddress: config.playbackMaxConnectionsPerAddress,
     });
@@ -239,13 +252,61 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     return view;
   }
 
-  /** The first request for a clip range makes it a clip media (listed by live-clips, announced by webhooks). */
+  /**
+   * The first request for a clip range makes it a clip media (listed by live-clips, announced by webhooks):
+   * its segments are copied under the clip's own prefix (a clip outlives the deletion of its source), then it
+   * is complete.
+   */
   private clipRequested(route: PlaybackRoute, range: ClipRange): void {
-    const recorder = this.hub.get(route.streamId)?.output<SessionRecorder>('recorder');
+    const recorder = route.mediaId ? undefined : this.hub.get(route.streamId)?.output<SessionRecorder>('recorder');
     const sourceMediaId = route.mediaId ?? recorder?.mediaId;
-    if (!sourceMediaId) return;
-    this.store.createClipMedia({ streamId: route.streamId, sourceMediaId, startS: range.startS, endS: range.endS })
-      .catch((err) => this.log.error({ err, streamId: route.streamId }, 'could not record the clip'));
+    const segments = this.segments;
+    if (!sourceMediaId || !segments) return;
+    const work = async () => {
+      const made = await this.store.createClipMedia({ streamId: route.streamId, sourceMediaId, startS: range.startS, endS: range.endS });
+      if (!made?.created) return;
+      const clipId = made.media.mediaId;
+      await this.playbackIdsChanged(); // the clip's playback id plays at once (EVENT until complete)
+      let picked: { key: string; initKey: string; durationS: number; discontinuity: boolean; programDateTime?: number; n: number }[];
+      if (recorder) {
+        picked = clipSegments(recorder.segments, range).map((x) => ({ ...x, initKey: recorder.initKey(x.initN) ?? '' }));
+      } else {
+        const view = await this.mediaView(sourceMediaId);
+        picked = view ? clipSegments(view.segments, range).map((x) => ({ ...x, initKey: view.initKeys.get(x.initN) ?? '' })) : [];
+      }
+      const inits = new Map<string, string>();
+      let total = 0;
+      for (const [seq, x] of picked.entries()) {
+        let initKey = inits.get(x.initKey);
+        if (!initKey) {
+          initKey = `media/${clipId}/source/init-${inits.size}.mp4`;
+          const bytes = await segments.get(x.initKey);
+          if (!bytes) throw new Error(`init segment ${x.initKey} of the source is missing`);
+          await segments.put(initKey, bytes);
+          inits.set(x.initKey, initKey);
+        }
+        const bytes = await segments.get(x.key);
+        if (!bytes) throw new Error(`segment ${x.key} of the source is missing`);
+        const key = `media/${clipId}/source/seg-${seq}.m4s`;
+        await segments.put(key, bytes);
+        await this.store.addMediaSegment({
+          mediaId: clipId, rendition: 'source', seq, msn: x.n, durationS: x.durationS, key, size: bytes.length,
+          discontinuity: seq > 0 && x.discontinuity, initKey,
+          ...(x.programDateTime !== undefined ? { programDateTime: new Date(x.programDateTime).toISOString() } : {}),
+        });
+        total += x.durationS;
+      }
+      const source = await this.store.getMedia(sourceMediaId);
+      await this.store.completeMedia(clipId, {
+        durationS: total,
+        ...(source?.sourceResolution ? { sourceResolution: source.sourceResolution } : {}),
+        ...(source?.tracks ? { tracks: source.tracks } : {}),
+        ...(source?.renditions ? { renditions: source.renditions } : {}),
+      });
+      this.views.delete(clipId);
+      this.log.info({ clipId, streamId: route.streamId, sourceMediaId, startS: range.startS, endS: range.endS, durationS: total }, 'clip media ready');
+    };
+    work().catch((err) => this.log.error({ err, streamId: route.streamId }, 'could not make the clip media'));
   }
 
   /** Recordings a crash left unfinished are completed from what was stored, and announced ready. */
@@ -337,6 +398,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     await this.simulcast.close();
     await this.playback.close();
     this.hub.releaseAll();
+    this.thumbnailer.close();
   }
 }
 

@@ -19,7 +19,7 @@
  *   stream's live state, for `onair streams get` and `onair watch`. Hidden from the OpenAPI document.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,18 @@ const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'we
 const require = createRequire(import.meta.url);
 
 /** The files the page may load: web/ files by name, and the vendored libraries. */
+/** A vendored file's path: its package's directory (found from the package's entry point; `exports` hide subpaths) + the file. */
+function vendorPath(spec: string): string {
+  const name = spec.split('/')[0]!;
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`package ${name} not found`);
+    dir = up;
+  }
+  return join(dir, spec.slice(name.length + 1));
+}
+
 const VENDOR: Record<string, string> = {
   'preact.js': 'preact/dist/preact.module.js',
   'hooks.js': 'preact/hooks/dist/hooks.module.js',
@@ -244,10 +256,10 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: ApiDep
     const ext = file.split('.').pop() ?? '';
     if (file === 'hooks.js') {
       // preact/hooks imports the bare specifier "preact"; the page loads it as ./preact.js (no import map, no bundler)
-      const src = readFileSync(require.resolve(VENDOR[file]!), 'utf8').replace(/from\s*"preact"/g, 'from"./preact.js"');
+      const src = readFileSync(vendorPath(VENDOR[file]!), 'utf8').replace(/from\s*"preact"/g, 'from"./preact.js"');
       return send(reply, src, TYPES.js!);
     }
-    if (VENDOR[file]) return send(reply, require.resolve(VENDOR[file]!), TYPES[ext]!);
+    if (VENDOR[file]) return send(reply, vendorPath(VENDOR[file]!), TYPES[ext]!);
     if (WEB_FILES.has(file)) return send(reply, join(WEB_DIR, file), TYPES[ext]!);
     throw new ApiError(404, 'not found', `${file} is not part of the dashboard.`);
   });

@@ -173,6 +173,21 @@ export interface LiveMediaClip {
   [field: string]: unknown;
 }
 
+/** An on-demand media (a recording of a live session), as `/v1/on-demand` answers it; loosely typed here. */
+export interface Media {
+  id: string;
+  status: string;
+  createdAt: string;
+  playbackIds?: PlaybackId[];
+  [field: string]: unknown;
+}
+export interface MediaUpdateRequest {
+  metadata?: Metadata;
+  title?: string;
+  creatorId?: string;
+  [field: string]: unknown;
+}
+
 /** FastPix's error envelope. */
 export interface ErrorBody {
   success: false;

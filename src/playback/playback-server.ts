@@ -245,7 +245,7 @@ export class PlaybackServer {
   private async ensureMedia(ctx: Ctx): Promise<boolean | 'busy'> {
     if (ctx.packager.hasSegment) return true;
     if (ctx.packager.isEnded) return false;
-    const waitMs = this.opts.firstMediaWaitMs ?? Math.max(4000, this.holdMs(ctx.packager));
+    const waitMs = this.opts.firstMediaWaitMs ?? Math.max(10_000, this.holdMs(ctx.packager)); // a first GOP may be 8 s+ (OBS default)
     return this.hold(ctx, () => ctx.packager.waitFor(0, undefined, waitMs));
   }
 

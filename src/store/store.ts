@@ -120,7 +120,11 @@ export class Store implements MediaStore {
 
   async recordLifecycle(streamId: string, status: StreamStatus | undefined, event: LifecycleEvent): Promise<StreamRecord | undefined> {
     return this.transact(async (trx, enqueue) => {
-      if (status !== undefined) await updateStream(trx, streamId, { status });
+      if (status !== undefined) {
+        // a lifecycle write queued before the API disabled the stream must not enable it again
+        const cur = await trx.selectFrom('live_streams').select('status').where('stream_id', '=', streamId).executeTakeFirst();
+        if (cur && (cur.status !== 'disabled' || status === 'disabled')) await updateStream(trx, streamId, { status });
+      }
       const s = await loadStream(trx, streamId);
       if (!s) return undefined;
       await enqueue({ type: event, objectId: streamId, status: s.status, data: toLiveStream(s, 'get') });
@@ -130,7 +134,11 @@ export class Store implements MediaStore {
 
   async resetLiveStatuses(): Promise<void> {
     const rows = await this.db.selectFrom('live_streams').select('stream_id').where('status', 'in', ['preparing', 'active']).execute();
-    for (const r of rows) await this.recordLifecycle(r.stream_id, 'idle', 'video.live_stream.idle');
+    // a crash ended these sessions without a word: say the publisher went, then that the stream is idle
+    for (const r of rows) {
+      await this.recordLifecycle(r.stream_id, undefined, 'video.live_stream.disconnected');
+      await this.recordLifecycle(r.stream_id, 'idle', 'video.live_stream.idle');
+    }
   }
 
   async listSrtCredentials(): Promise<{ streamId: string; srtSecret: string; srtPlaybackStreamId: string; srtPlaybackSecret: string; status: StreamStatus }[]> {

@@ -119,6 +119,32 @@ test('a session with one reconnect becomes one ready media whose VOD decodes who
   assert.equal(part.status, 206);
   assert.deepEqual(Buffer.from(await part.arrayBuffer()), whole.subarray(10, 100));
 
+  // thumbnails of the asked size, in each format
+  for (const [fmt, codec] of [['jpg', 'mjpeg'], ['png', 'png'], ['webp', 'webp']] as const) {
+    const url = play(playbackId, `/thumbnail.${fmt}?width=320&height=240&fit_mode=pad&time=3`);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height,codec_name', '-of', 'csv=p=0', url]);
+    assert.equal(stdout.trim(), `${codec},320,240`, `thumbnail.${fmt}`);
+  }
+  assert.equal((await fetch(play(playbackId, '/thumbnail.jpg?width=5000'))).status, 400);
+  assert.equal((await fetch(play(playbackId, '/thumbnail.jpg?fit_mode=zoom'))).status, 400);
+  assert.equal((await fetch(play(playbackId, '/thumbnail.jpg?time=999'))).status, 400);
+  const sprite = await (await fetch(play(playbackId, '/spritesheet.json'))).json() as { tiles: unknown[]; tile_width: number; duration: number };
+  assert.ok(sprite.tiles.length >= 6 && sprite.tile_width > 0 && Math.abs(sprite.duration - 12) <= 1, JSON.stringify(sprite).slice(0, 200));
+
+  // MP4 download once mp4Support allows it (remuxed, no re-encode)
+  assert.equal((await fetch(play(playbackId, '/capped-4k.mp4'))).status, 400, 'not without mp4Support');
+  assert.equal((await srv.request('PATCH', `/v1/on-demand/${mediaId}/update-mp4Support`, { mp4Support: 'capped_4k' })).status, 200);
+  const mp4 = await countFrames(play(playbackId, '/capped-4k.mp4'));
+  assert.ok(mp4.frames >= 355 && Math.abs(mp4.duration - 12) <= 1, `MP4: ${mp4.frames} frames, ${mp4.duration} s`);
+
+  // a private playback id of the media refuses requests without a valid token
+  const priv = await srv.request('POST', `/v1/on-demand/${mediaId}/playback-ids`, { accessPolicy: 'private' });
+  assert.equal(priv.status, 201, priv.text);
+  const privId = (priv.body.data.id ?? priv.body.data.playbackId) as string;
+  assert.equal((await fetch(play(privId))).status, 403);
+  assert.equal((await fetch(play(privId, '.m3u8?token=not-a-jwt'))).status, 403);
+  assert.equal((await fetch(play(privId, '/thumbnail.jpg?token=x'))).status, 403);
+
   await waitFor('media webhooks', () => {
     const ev = mediaEvents().map((e) => e.type);
     return ev.includes('video.media.ready') || undefined;
@@ -160,10 +186,17 @@ test('DVR serves the live session from its first segment; an instant clip covers
   assert.equal((await fetch(play(pid, '.m3u8?start=9&end=3'))).status, 400);
   assert.equal((await fetch(play(pid, '.m3u8?start=0&end=1500'))).status, 400);
   assert.equal((await fetch(play(pid, '.m3u8?start=abc'))).status, 400);
-  await waitFor('clip listed', async () => {
+  const clipMedia = await waitFor('clip media listed and ready', async () => {
     const r = await srv.request('GET', `/v1/on-demand/${s.streamId}/live-clips`);
-    return r.status === 200 && Array.isArray(r.body.data) && r.body.data.length >= 1 ? true : undefined;
-  }, 10_000);
+    const c = r.status === 200 && Array.isArray(r.body.data) ? r.body.data[0] : undefined;
+    if (!c) return undefined;
+    const m = (await srv.request('GET', `/v1/on-demand/${c.mediaId ?? c.id}`)).body.data;
+    return m?.status === 'Ready' ? m : undefined;
+  }, 20_000);
+  const clipPid = clipMedia.playbackIds?.[0]?.id as string | undefined
+    ?? (await srv.request('POST', `/v1/on-demand/${clipMedia.id ?? clipMedia.mediaId}/playback-ids`, { accessPolicy: 'public' })).body.data.id;
+  const clipProbe = await countFrames(play(clipPid));
+  assert.ok(clipProbe.duration >= 3.5 && clipProbe.duration <= 6.5, `the clip media plays its range: ${clipProbe.duration} s`);
   await loop.stop();
 });
 

@@ -225,7 +225,7 @@ export function completionOf(durationS: number, configs: Map<string, TrackConfig
   if (v && v.track === 'video') {
     width = v.width;
     height = v.height;
-    sourceResolution = `${v.height}p`;
+    sourceResolution = String(v.height); // FastPix spells it "1080"
     tracks.push({ id: 'video-0', type: 'video', width: v.width, height: v.height, frameRate: '-1', status: 'available' });
     codecs.push(v.codecString);
   }

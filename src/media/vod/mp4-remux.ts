@@ -137,6 +137,7 @@ function normalizeError(err: unknown, ctl: Control, opts: RemuxOptions): Error {
   if (err instanceof RemuxError) {
     if (opts.audioOnly && /matches no streams/.test(err.stderr)) return new RemuxError('the input has no audio track');
     if (/does not contain any stream/.test(err.stderr)) return new RemuxError('the input holds no audio or video track', err.stderr);
+    if (/Invalid data found|moov atom not found/.test(err.stderr)) return new RemuxError('the input is not valid CMAF (fragmented MP4)', err.stderr);
     return err;
   }
   return new RemuxError(`remux failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -50,7 +50,19 @@ test('recordLifecycle sets the status and queues the webhook together; MediaStor
   assert.equal((await streams.checkFinishable(s.streamId)).ok, true);
   await store.resetLiveStatuses();
   assert.equal((await store.findStreamById(s.streamId))?.status, 'idle');
+  // a crash leftover: disconnected first, then idle (issue 8)
+  const types = (await store.db.selectFrom('webhook_events').select('type').where('object_id', '=', s.streamId).execute()).map((r) => r.type);
+  const d = types.lastIndexOf('video.live_stream.disconnected');
+  assert.ok(d >= 0 && d < types.lastIndexOf('video.live_stream.idle'), `disconnected then idle: ${types.join(', ')}`);
   assert.equal(await store.recordLifecycle('nope', 'idle', 'video.live_stream.idle'), undefined);
+});
+
+test('a lifecycle write queued before a disable does not enable the stream again', async () => {
+  const s = await streams.create({ ...settings, metadata: {} });
+  await store.db.updateTable('live_streams').set({ status: 'disabled' }).where('stream_id', '=', s.streamId).execute();
+  await store.recordLifecycle(s.streamId, 'active', 'video.live_stream.active');
+  await store.recordLifecycle(s.streamId, 'idle', 'video.live_stream.idle');
+  assert.equal((await store.findStreamById(s.streamId))?.status, 'disabled');
 });
 
 test('a failing transaction leaves neither the change nor its outbox row', async () => {
