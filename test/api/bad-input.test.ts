@@ -110,7 +110,7 @@ forEachEngine((engine, database) => {
     });
 
     test('unknown routes and methods -> 404 in the same envelope', async () => {
-      for (const [m, p] of [['GET', '/v1/nothing'], ['POST', '/v1/live/streams/x/y/z'], ['GET', '/']]) {
+      for (const [m, p] of [['GET', '/v1/nothing'], ['POST', '/v1/live/streams/x/y/z'], ['GET', '/no-such-page']]) {
         const r = await srv.request(m!, p!);
         assert.equal(r.status, 404, `${m} ${p}`);
         assert.equal(r.body.success, false);
