@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/ports.js';
 import { clip720p, publish, type Publisher } from '../helpers/media-tools.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { HlsPlayer } from '../helpers/hls-player.js';
 
 const run = promisify(execFile);
 const SECRET = Buffer.from('recording-test-secret-32-bytes!!').toString('base64');
@@ -197,6 +198,24 @@ test('DVR serves the live session from its first segment; an instant clip covers
     ?? (await srv.request('POST', `/v1/on-demand/${clipMedia.id ?? clipMedia.mediaId}/playback-ids`, { accessPolicy: 'public' })).body.data.id;
   const clipProbe = await countFrames(play(clipPid));
   assert.ok(clipProbe.duration >= 3.5 && clipProbe.duration <= 6.5, `the clip media plays its range: ${clipProbe.duration} s`);
+
+  // hls.js seeks back to the session's first seconds while it is still live, and plays from there
+  const player = await HlsPlayer.open(play(pid, '.m3u8?dvrMode=true'));
+  try {
+    await player.playFor(1, 40_000);
+    const st = await player.state();
+    const liveNow = await text(play(pid, '/media.m3u8'));
+    const liveSpan = [...liveNow.matchAll(/#EXTINF:([\d.]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.ok(st.seekStart !== null && st.seekEnd !== null && st.seekEnd - st.seekStart > liveSpan + 1,
+      `the DVR seekable range ${st.seekStart}..${st.seekEnd} reaches behind the ${liveSpan} s live window`);
+    const target = st.seekStart! + 0.5;
+    await player.seek(target);
+    const after = await player.playFor(1, 30_000);
+    assert.ok(after.time < st.seekEnd! - 6, `playing behind the live window after the seek: at ${after.time} of ${st.seekEnd}`);
+    assert.equal(after.fatal, null);
+  } finally {
+    await player.close();
+  }
   await loop.stop();
 });
 

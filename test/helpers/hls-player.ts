@@ -13,13 +13,14 @@ const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'));
 
 const PAGE = (src: string): string => `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.js"></script><script>
-const s = window.__state = { errors: [], fatal: null, live: null, parts: 0, lowLatency: null, latency: null, time: 0, width: 0 };
+const s = window.__state = { errors: [], fatal: null, live: null, parts: 0, lowLatency: null, latency: null, time: 0, width: 0, seekStart: null, seekEnd: null };
+window.__seek = (t) => { video.currentTime = t; };
 const video = document.getElementById('v');
 const hls = new Hls({ lowLatencyMode: true });
 s.lowLatency = hls.config.lowLatencyMode;
 hls.on(Hls.Events.ERROR, (_, d) => { s.errors.push(d.details); if (d.fatal) s.fatal = d.details; });
 hls.on(Hls.Events.LEVEL_UPDATED, (_, d) => { s.live = d.details.live; s.parts = (d.details.partList || []).length; });
-setInterval(() => { s.latency = hls.latency; s.time = video.currentTime; s.width = video.videoWidth; }, 100);
+setInterval(() => { s.latency = hls.latency; s.time = video.currentTime; s.width = video.videoWidth; const r = video.seekable; s.seekStart = r.length ? r.start(0) : null; s.seekEnd = r.length ? r.end(r.length - 1) : null; }, 100);
 hls.loadSource(${JSON.stringify(src)});
 hls.attachMedia(video);
 video.play().catch((e) => s.errors.push(String(e)));
@@ -34,6 +35,9 @@ export interface PlayerState {
   latency: number | null;
   time: number;
   width: number;
+  /** the video element's seekable range (DVR: from the session's first segment) */
+  seekStart: number | null;
+  seekEnd: number | null;
 }
 
 export class HlsPlayer {
@@ -72,6 +76,11 @@ export class HlsPlayer {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`playback did not advance ${seconds}s in ${timeoutMs} ms: first=${first} now=${s.time} errors=${s.errors.join(', ')}`);
+  }
+
+  /** Seek the video element (DVR, VOD). */
+  async seek(t: number): Promise<void> {
+    await this.page.evaluate((x) => (window as unknown as { __seek: (t: number) => void }).__seek(x), t);
   }
 
   async close(): Promise<void> {
