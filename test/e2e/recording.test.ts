@@ -6,9 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/ports.js';
@@ -154,6 +155,45 @@ test('a session with one reconnect becomes one ready media whose VOD decodes who
   const order = ['video.live_stream.recording', 'video.media.created', 'video.media.ready'].map((t) => types.indexOf(t));
   assert.ok(order.every((i) => i >= 0) && order[0]! < order[2]! && order[1]! < order[2]!, `webhooks in order: ${types.join(', ')}`);
   assert.equal(types.filter((t) => t === 'video.media.created').length, 1, 'one media for one session');
+
+  // deleting the media ends its playback cleanly: its ids and bytes are gone
+  assert.equal((await srv.request('DELETE', `/v1/on-demand/${mediaId}`)).status, 200);
+  assert.equal((await fetch(play(playbackId, '/media.m3u8'))).status, 404);
+  assert.equal((await fetch(play(playbackId, `/${seg}`))).status, 404);
+  assert.equal((await srv.request('GET', `/v1/on-demand/${mediaId}`)).status, 404);
+});
+
+test('a full disk fails the recording with its reason; the live stream plays on', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onair-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1500k', 'tmpfs', dir]);
+  const db = join(mkdtempSync(join(tmpdir(), 'onair-fulldb-')), 'onair.sqlite');
+  const full = await startTestServer({ dataDir: dir, args: ['--database', db] });
+  const extra: Publisher[] = [];
+  try {
+    const res = await full.request('POST', '/v1/live/streams', { playbackSettings: { accessPolicy: 'public' }, inputMediaSettings: {} });
+    const s = res.body.data as Stream;
+    const p = publish(clip, `rtmp://127.0.0.1:${full.ports.rtmp}/live/${s.streamKey}`);
+    extra.push(p);
+    const mediaId = await waitFor('recording', async () => (await full.request('GET', `/v1/live/streams/${s.streamId}`)).body.data.mediaIds?.[0] as string | undefined, 30_000);
+    await waitFor('media Failed', async () => {
+      const m = (await full.request('GET', `/v1/on-demand/${mediaId}`)).body.data;
+      return m?.status === 'Failed' ? m : undefined;
+    }, 40_000);
+    // the live stream keeps playing: its playlist still advances
+    const url = `http://127.0.0.1:${full.ports.playback}/${s.playbackIds[0]!.id}/media.m3u8`;
+    const lastMsn = async () => Math.max(...[...(await (await fetch(url)).text()).matchAll(/^seg-(\d+)\.m4s/gm)].map((m) => Number(m[1])));
+    const before = await lastMsn();
+    await waitFor('live playlist advances', async () => ((await lastMsn()) >= before + 2 ? true : undefined), 15_000);
+    assert.equal((await full.request('GET', `/v1/live/streams/${s.streamId}`)).body.data.status, 'active');
+    const metrics = await (await fetch(`${full.url}/metrics`)).text();
+    assert.match(metrics, /^onair_recording_failures_total [1-9]/m);
+    assert.match(full.logs(), /recording failed/);
+  } finally {
+    for (const p of extra) await p.stop();
+    await full.stop();
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('DVR serves the live session from its first segment; an instant clip covers the asked range', { timeout: 120_000 }, async () => {
