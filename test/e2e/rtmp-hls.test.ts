@@ -161,7 +161,7 @@ test('RTMP publish -> LL-HLS that ffprobe decodes and hls.js plays; bad publishe
   await waitFor('publisher cut after finish', () => pub2.proc.exitCode !== null || pub2.proc.signalCode !== null || undefined, 10_000);
   await waitFor('idle webhook', () => eventsFor(s.streamId).includes('idle') || undefined, 10_000);
   assert.deepEqual(eventsFor(s.streamId), [
-    'created', 'connected', 'preparing', 'active', 'disconnected', 'connected', 'active', 'idle',
+    'created', 'connected', 'preparing', 'active', 'recording', 'disconnected', 'connected', 'active', 'idle',
   ]);
   const finishAgain = await srv.request('PUT', `/v1/live/streams/${s.streamId}/finish`);
   assert.equal(finishAgain.status, 400);
@@ -181,7 +181,7 @@ test('a drop past the reconnect window brings the stream to idle', { timeout: 60
   assert.equal(ended.status, 200, endedText);
   assert.match(endedText, /#EXT-X-ENDLIST/, 'an ended playlist says so');
   await waitFor('idle webhook', () => eventsFor(s.streamId).at(-1) === 'idle' || undefined, 10_000);
-  assert.deepEqual(eventsFor(s.streamId), ['created', 'connected', 'preparing', 'active', 'disconnected', 'idle']);
+  assert.deepEqual(eventsFor(s.streamId), ['created', 'connected', 'preparing', 'active', 'recording', 'disconnected', 'idle']);
 });
 
 test('maxDuration ends a session that runs too long', { timeout: 60_000 }, async () => {
