@@ -138,6 +138,12 @@ test('a session with one reconnect becomes one ready media whose VOD decodes who
   assert.equal((await srv.request('PATCH', `/v1/on-demand/${mediaId}/update-mp4Support`, { mp4Support: 'capped_4k' })).status, 200);
   const mp4 = await countFrames(play(playbackId, '/capped-4k.mp4'));
   assert.ok(mp4.frames >= 355 && Math.abs(mp4.duration - 12) <= 1, `MP4: ${mp4.frames} frames, ${mp4.duration} s`);
+  assert.equal((await fetch(play(playbackId, '/audio.m4a'))).status, 400, 'not without audioOnly');
+  assert.equal((await srv.request('PATCH', `/v1/on-demand/${mediaId}/update-mp4Support`, { mp4Support: 'audioOnly,capped_4k' })).status, 200);
+  const { stdout: m4a } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'json', play(playbackId, '/audio.m4a')]);
+  const m4aInfo = JSON.parse(m4a) as { streams: { codec_type: string; codec_name: string }[]; format: { duration: string } };
+  assert.deepEqual(m4aInfo.streams.map((x) => `${x.codec_type}:${x.codec_name}`), ['audio:aac']);
+  assert.ok(Math.abs(Number(m4aInfo.format.duration) - 12) <= 1, `M4A duration ${m4aInfo.format.duration}`);
 
   // a private playback id of the media refuses requests without a valid token
   const priv = await srv.request('POST', `/v1/on-demand/${mediaId}/playback-ids`, { accessPolicy: 'private' });
