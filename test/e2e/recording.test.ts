@@ -245,6 +245,12 @@ test('DVR serves the live session from its first segment; an instant clip covers
   const clipProbe = await countFrames(play(clipPid));
   assert.ok(clipProbe.duration >= 3.5 && clipProbe.duration <= 6.5, `the clip media plays its range: ${clipProbe.duration} s`);
 
+  // a live thumbnail (the newest keyframe), and one of the session's past through the stored history
+  for (const q of ['?width=160', '?width=160&time=1']) {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', play(pid, `/thumbnail.jpg${q}`)]);
+    assert.equal(stdout.trim(), '160,90', `live thumbnail ${q}`);
+  }
+
   // hls.js seeks back to the session's first seconds while it is still live, and plays from there
   const player = await HlsPlayer.open(play(pid, '.m3u8?dvrMode=true'));
   try {
