@@ -99,12 +99,15 @@ export function playbackFiles(deps: PlaybackFilesDeps): PlaybackFileHandler {
       if (!source) {
         // the live default: the newest keyframe, i.e. the start of the newest complete segment
         const p = deps.packagerFor(route.streamId);
+        // (the open segment's msn is lastMsn while it has parts: the newest complete one is just before it)
+        let msn = p?.lastMsn ?? 0;
+        let data = p?.getSegment(msn);
+        if (p && !data) data = p.getSegment(--msn);
         const initId = p?.currentInitId;
-        const data = p && p.hasSegment ? p.getSegment(p.lastMsn) : undefined;
         const init = initId !== undefined ? p?.getInit(initId) : undefined;
         if (!p || !data || !init) return sendError(res, 412, 'stream not live', 'The live stream has no media to draw a thumbnail from right now');
         source = { init, segment: data };
-        cacheKey = `${route.streamId}/live/${p.lastMsn}`;
+        cacheKey = `${route.streamId}/live/${msn}`;
       }
     }
     if (!source) return sendError(res, 404, 'not found', 'The stored media for this time is not available');
