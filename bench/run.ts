@@ -4,39 +4,56 @@
  * Usage: npm run bench -- [--quick] [--only cpu,max,latency,rps,srt] [--servers onair,nginx-hls,nms] [--max-cap 150]
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { measureCpuPerStream, cpuMetric } from './cpu-per-stream.js';
+import { measureCpuPerStream, cpuMetric, memMetric } from './cpu-per-stream.js';
+import { measureDbStall, stallIncreaseMetric } from './db-stall.js';
+import { measureDvrMemory, dvrSlopeMetric } from './dvr-memory.js';
+import { measureRecording } from './recording.js';
 import { measureGlassToGlass, latencyP50Metric, latencyP95Metric } from './glass-to-glass.js';
 import { measureMaxStreams, maxStreamsMetric } from './max-streams.js';
 import { measurePlaybackRps, playlistRpsMetric, segmentRpsMetric } from './playback-rps.js';
 import { measureSrtIngest } from './srt-ingest.js';
+import { measureLadder, ladderCpuRatioMetric, ladderLatencyMetric } from './ladder.js';
 import { RELAY_NAME } from './peers/srt-relay.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { stopAll } from './lib/child-registry.js';
+import { buildOnair } from './lib/onair-build.js';
 import { renderTable, type ResultRow, type Target } from './lib/results.js';
 import { ensureClip, ensureDir, outDir } from './lib/test-clip.js';
 import type { ServerName } from './peers/media-server.js';
 
 const MEASUREMENTS = {
-  cpu: measureCpuPerStream,
+  cpu: (ctx: BenchContext) => measureCpuPerStream(ctx, 'cpu'),
+  // the memory row alone (the cpu measurement makes it too: with both, mem does not run again)
+  mem: (ctx: BenchContext) => measureCpuPerStream(ctx, 'mem'),
+  recording: measureRecording,
+  dbstall: measureDbStall,
+  dvr: measureDvrMemory,
   max: measureMaxStreams,
   latency: measureGlassToGlass,
   rps: measurePlaybackRps,
   srt: measureSrtIngest,
+  ladder: measureLadder,
 } as const;
 type MeasurementName = keyof typeof MEASUREMENTS;
 
 const ALL_SERVERS: ServerName[] = ['onair', 'nginx-hls', 'nms'];
 
-/** The issue's targets; ratios are onair over nginx-hls. The CPU one is for 40 streams (5 in --quick, indicative only). */
-const targets = (quick: boolean): Target[] => [
-  { metric: cpuMetric(quick ? 5 : 40), text: '<= 0.8x nginx-hls', check: (o, n) => (n === null ? null : o <= 0.8 * n) },
+/** The issues' targets; ratios are onair over nginx-hls. The many-streams ones are for 40 streams (--streams; indicative only below). */
+const targets = (streams: number): Target[] => [
+  { metric: cpuMetric(streams), text: '<= 1.0x nginx-hls', check: (o, n) => (n === null ? null : o <= 1.0 * n) },
+  { metric: cpuMetric(1), text: '<= 2x nginx-hls', check: (o, n) => (n === null ? null : o <= 2 * n) },
+  { metric: memMetric(streams), text: '<= 4 MB', check: (o) => o <= 4 },
+  { metric: stallIncreaseMetric, text: '<= 50 ms', check: (o) => o <= 50 },
+  { metric: dvrSlopeMetric, text: 'flat (< 1 MB/min)', check: (o) => o < 1 },
   { metric: maxStreamsMetric, text: '>= 1.5x nginx-hls', check: (o, n) => (n === null ? null : o >= 1.5 * n) },
   { metric: latencyP50Metric, text: '< 1.5 s', check: (o) => o < 1.5 },
   { metric: latencyP95Metric, text: '< 2.5 s', check: (o) => o < 2.5 },
-  { metric: playlistRpsMetric, text: '>= 0.5x nginx', check: (o, n) => (n === null ? null : o >= 0.5 * n) },
-  { metric: segmentRpsMetric, text: '>= 0.5x nginx', check: (o, n) => (n === null ? null : o >= 0.5 * n) },
+  { metric: ladderCpuRatioMetric, text: '<= 1.1x plain ffmpeg', check: (o) => o <= 1.1 },
+  { metric: ladderLatencyMetric, text: '<= 0.5 s', check: (o) => o <= 0.5 },
+  { metric: playlistRpsMetric, text: '>= 0.8x nginx', check: (o, n) => (n === null ? null : o >= 0.8 * n) },
+  { metric: segmentRpsMetric, text: '>= 0.8x nginx', check: (o, n) => (n === null ? null : o >= 0.8 * n) },
 ];
 
 interface Options {
@@ -44,13 +61,28 @@ interface Options {
   maxCap: number;
   only: MeasurementName[];
   servers: ServerName[];
+  /** compile onair into bench/out/dist first (default; --no-build: tsx or dist/ as before) */
+  build: boolean;
+  streams?: number;
+  minutes?: number;
+  window?: number;
+}
+
+function intArg(name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} needs an integer ${min}..${max}`);
+  return n;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, maxCap: 150, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS };
+  const options: Options = { quick: false, maxCap: 150, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS, build: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-build') options.build = false;
+    else if (arg === '--streams') options.streams = intArg(arg, argv[++i], 1, 500);
+    else if (arg === '--minutes') options.minutes = intArg(arg, argv[++i], 1, 600);
+    else if (arg === '--window') options.window = intArg(arg, argv[++i], 2, 600);
     else if (arg === '--max-cap') {
       options.maxCap = Number(argv[++i]);
       if (!Number.isInteger(options.maxCap) || options.maxCap < 10 || options.maxCap > 1000) throw new Error('--max-cap needs an integer 10..1000');
@@ -66,12 +98,15 @@ function parseArgs(argv: string[]): Options {
         options.servers = names as ServerName[];
       }
     } else if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--quick] [--only cpu,max,latency,rps,srt] [--servers onair,nginx-hls,nms] [--max-cap 150]');
+      console.log('npm run bench -- [--quick] [--only cpu,mem,recording,dbstall,dvr,max,latency,rps,srt,ladder] [--servers onair,nginx-hls,nms] [--max-cap 150] [--no-build] [--streams 40] [--window 40] [--minutes 30]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
   // "--quick: fewer streams, shorter windows, skip the ramp" unless the ramp is asked for by name.
   if (options.quick && !argv.includes('--only')) options.only = options.only.filter((m) => m !== 'max');
+  // the long DVR session runs only when asked for by name; cpu makes the memory row too
+  if (!argv.includes('--only')) options.only = options.only.filter((m) => m !== 'dvr');
+  if (options.only.includes('cpu')) options.only = options.only.filter((m) => m !== 'mem');
   return options;
 }
 
@@ -83,6 +118,16 @@ function notes(options: Options, descriptions: Map<string, string>): string[] {
     `max streams: +${Math.max(10, Math.ceil(options.maxCap / 15 / 10) * 10)} every 15 s up to ${options.maxCap} (--max-cap) / 5 min; healthy = every playlist advancing within 6 s and every publisher >= 0.95x real time; "N+ (cap)" = still healthy at the cap.`,
     'rps: wrk -t2 -c200 against the newest media playlist / newest full segment with one live stream; 2xx only; one nginx worker.',
   ];
+  if (options.only.includes('cpu') || options.only.includes('mem')) {
+    lines.push('onair streams of the cpu/mem rows are created with enableRecording: false and run with ONAIR_TRANSCODE=off (nginx-hls records and transcodes nothing); the recording row measures recording.');
+    lines.push('memory MB/stream: (PSS of the server tree with N streams - PSS before the first stream) / N; nginx-hls also counts its HLS files on tmpfs (its live window lives there, onair\'s in its heap).');
+  }
+  if (options.only.includes('dbstall')) {
+    lines.push(`dbstall: ONAIR_BENCH_HEADERS=1; blocking playlist requests (_HLS_msn/_HLS_part, next part) on 8 of the streams; delay = answer arrival - x-onair-part-ready; "part completion late" = gap between consecutive parts' completion minus the part's DURATION (an ingest stalled by the event loop shows there). API load: open loop, 40% GET stream, 15% list, 10% viewer-count, 25% PATCH metadata, 5% create, 5% delete; recording on (a manifest row per segment).`);
+  }
+  if (options.only.includes('dvr')) {
+    lines.push('dvr: 4 streams with enableDvrMode, one viewer per stream polling the DVR playlist every 2 s; PSS of the onair process every 15 s. V8 lets its old space grow towards --initial-old-space-size (128 MB) before full collections, so the first minutes rise by design: judge the second half of a long (30 min) run.');
+  }
   if (options.only.includes('srt')) {
     lines.push(`SRT: publishers send the same clip as MPEG-TS (ffmpeg -f mpegts, AES-128 passphrase, libsrt default 120 ms latency). onair column = SRT ingest + LL-HLS packaging (+ the 2 s playlist polls), CPU of its process tree; ${RELAY_NAME} column = one relay process per stream, SRT listener -> UDP sink in the bench, summed CPU of the relays: no demux, no packaging, so a floor, not a like-for-like peer. Latency: the clock stream published over SRT, played by Chromium + hls.js (LL mode), with the ${options.quick ? 5 : 10} SRT CPU streams still running.`);
   }
@@ -96,9 +141,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
   ensureDir(outDir);
+  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const clipPath = await ensureClip(log);
+  if (options.build && options.servers.includes('onair')) buildOnair(log);
   const descriptions = new Map<string, string>();
-  const ctx: BenchContext = { quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap };
+  const ctx: BenchContext = {
+    quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap,
+    streams: options.streams ?? (options.quick ? 5 : 40),
+    minutes: options.minutes ?? (options.quick ? 3 : 30),
+    windowS: options.window ?? (options.quick ? 8 : 40),
+  };
+  log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: ResultRow[] = [];
   for (const name of options.only) {
     try {
@@ -109,8 +162,9 @@ async function main(): Promise<void> {
   }
   // The SRT relay is a column of its own, only when its rows are there.
   const columns: string[] = [...options.servers, ...(rows.some((r) => r.server === RELAY_NAME) ? [RELAY_NAME] : [])];
-  const table = renderTable(rows, columns, targets(options.quick));
+  const table = renderTable(rows, columns, targets(ctx.streams));
   const noteLines = notes(options, descriptions);
+  noteLines.push(`load average (1/5/15 min) before: ${loadBefore}, after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores; other work on the machine shows here)`);
   console.log(`\n${table}\n\nnotes:\n${noteLines.map((l) => `- ${l}`).join('\n')}`);
   const resultsPath = join(outDir, 'results.json');
   writeFileSync(resultsPath, `${JSON.stringify({
@@ -118,7 +172,7 @@ async function main(): Promise<void> {
     seconds: Math.round((Date.now() - started) / 1000),
     options,
     rows,
-    targets: targets(options.quick).map((t) => ({ metric: t.metric, target: t.text })),
+    targets: targets(ctx.streams).map((t) => ({ metric: t.metric, target: t.text })),
     notes: noteLines,
     table,
   }, null, 2)}\n`);

@@ -1,6 +1,8 @@
 /** The `onair serve` configuration: one table gives the flags, their ONAIR_* env vars, defaults and --help text. */
 import { join, resolve } from 'node:path';
+import { availableParallelism, hostname } from 'node:os';
 import { Command, Option } from 'commander';
+import { DEFAULT_LADDER, parseLadder } from './media/transcoder/ladder.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -22,6 +24,8 @@ export interface ServerConfig {
   publicHost?: string;
   /** `postgres://...` selects Postgres; anything else is a SQLite file path (default: <dataDir>/onair.sqlite) */
   database: string;
+  /** segment store: `s3://BUCKET/PREFIX?endpoint=URL&region=R` for object storage, else a directory (default: <dataDir>/media) */
+  storage?: string;
   logLevel: LogLevel;
   /** webhook endpoints configured by flag (repeatable) */
   webhookUrls: string[];
@@ -53,6 +57,20 @@ export interface ServerConfig {
   /** open REST API connections, in total and per remote address (0 = unlimited) */
   apiMaxConnections: number;
   apiMaxConnectionsPerAddress: number;
+  /** transcoding ladder: 'on' (default) or 'off' (passthrough only) */
+  transcode: string;
+  /** the ladder's rungs, e.g. 1080p:5000,720p:3000,480p:1200,360p:600 (kbit/s) */
+  ladder: string;
+  /** ladders (ffmpeg children) running at once; beyond, streams are served as passthrough */
+  maxTranscodes: number;
+  /** this node's name in a cluster (default: the host name) */
+  nodeName: string;
+  /** URL other nodes reach this node's playback listener at (default: http://<host>:<playback port>) */
+  internalUrl?: string;
+  /** cluster leases (Postgres only): a node or session not renewed for this long is dead */
+  nodeLeaseMs: number;
+  /** how often a node renews its leases and sweeps expired ones */
+  nodeHeartbeatMs: number;
 }
 
 type Kind = 'string' | 'int' | 'list';
@@ -83,6 +101,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'publicUrl', flag: '--public-url <url>', env: 'ONAIR_PUBLIC_URL', kind: 'string', help: 'public base URL of the API (default: derived)' },
   { key: 'publicHost', flag: '--public-host <name>', env: 'ONAIR_PUBLIC_HOST', kind: 'string', help: 'host name used in printed URLs (default: derived)' },
   { key: 'database', flag: '--database <url>', env: 'ONAIR_DATABASE', kind: 'string', help: 'postgres://... for Postgres, else a SQLite file (default: <data>/onair.sqlite)' },
+  { key: 'storage', flag: '--storage <url>', env: 'ONAIR_STORAGE', kind: 'string', help: 'where recordings, DVR and images go: s3://BUCKET/PREFIX?endpoint=URL&region=R (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or a directory (default: <data>/media)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ONAIR_LOG_LEVEL', kind: 'string', def: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
   { key: 'webhookUrls', flag: '--webhook-url <url>', env: 'ONAIR_WEBHOOK_URL', kind: 'list', help: 'webhook endpoint (repeatable; env: comma-separated)' },
   { key: 'webhookSecret', flag: '--webhook-secret <base64>', env: 'ONAIR_WEBHOOK_SECRET', kind: 'string', help: 'signing secret for --webhook-url endpoints (default: generated and printed)' },
@@ -102,6 +121,13 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'playbackMaxConnectionsPerAddress', flag: '--playback-max-connections-per-address <n>', env: 'ONAIR_PLAYBACK_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int', def: 2000, help: 'open playback connections from one address (0 = unlimited)' },
   { key: 'apiMaxConnections', flag: '--api-max-connections <n>', env: 'ONAIR_API_MAX_CONNECTIONS', kind: 'int', def: 1000, help: 'open REST API connections (0 = unlimited)' },
   { key: 'apiMaxConnectionsPerAddress', flag: '--api-max-connections-per-address <n>', env: 'ONAIR_API_MAX_CONNECTIONS_PER_ADDRESS', kind: 'int', def: 200, help: 'open REST API connections from one address (0 = unlimited)' },
+  { key: 'transcode', flag: '--transcode <on|off>', env: 'ONAIR_TRANSCODE', kind: 'string', def: 'on', help: 'transcode each stream into a ladder capped by its maxResolution (off: the source only)' },
+  { key: 'ladder', flag: '--ladder <rungs>', env: 'ONAIR_LADDER', kind: 'string', def: DEFAULT_LADDER, help: 'ladder rungs <height>p:<kbit/s>, comma-separated' },
+  { key: 'maxTranscodes', flag: '--max-transcodes <n>', env: 'ONAIR_MAX_TRANSCODES', kind: 'int', def: Math.max(1, Math.floor(availableParallelism() / 2)), help: 'ladders transcoded at once (default: half the cores); more streams are served as passthrough' },
+  { key: 'nodeName', flag: '--node-name <name>', env: 'ONAIR_NODE_NAME', kind: 'string', help: 'name of this node in a cluster on one Postgres (default: the host name)' },
+  { key: 'internalUrl', flag: '--internal-url <url>', env: 'ONAIR_INTERNAL_URL', kind: 'string', help: 'URL other nodes reach this node\'s playback listener at (default: http://<host>:<playback port>)' },
+  { key: 'nodeLeaseMs', flag: '--node-lease-ms <ms>', env: 'ONAIR_NODE_LEASE_MS', kind: 'int', def: 15_000, help: 'cluster lease: a node silent this long is dead and loses its sessions', hidden: true },
+  { key: 'nodeHeartbeatMs', flag: '--node-heartbeat-ms <ms>', env: 'ONAIR_NODE_HEARTBEAT_MS', kind: 'int', def: 3_000, help: 'cluster heartbeat (lease renewal and expiry sweep) period', hidden: true },
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -154,6 +180,11 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     throw new Error('ONAIR_TOKEN_ID and ONAIR_TOKEN_SECRET must be given together');
   }
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key must be given together');
+  if (c.transcode !== 'on' && c.transcode !== 'off') throw new Error(`invalid --transcode: ${String(c.transcode)} (on or off)`);
+  parseLadder(c.ladder); // throws a message naming the bad rung
+  if (!c.nodeName) c.nodeName = hostname();
+  if (c.internalUrl !== undefined && !/^https?:\/\/[^/]+/.test(c.internalUrl)) throw new Error(`invalid --internal-url: ${c.internalUrl} (http://host:port)`);
+  if (c.nodeHeartbeatMs < 50 || c.nodeLeaseMs < 2 * c.nodeHeartbeatMs) throw new Error('--node-lease-ms must be at least twice --node-heartbeat-ms (>= 50)');
   return c;
 }
 

@@ -20,6 +20,7 @@ import { StreamHub, type LiveStream } from './core/live-stream.js';
 import { RtmpServer } from './ingest/rtmp/rtmp-server.js';
 import { SrtServer } from './ingest/srt/srt-server.js';
 import { LivePackager } from './media/packager/index.js';
+import { LadderTranscoder, TranscodeSlots, parseLadder, type LadderRung } from './media/transcoder/index.js';
 import { SimulcastManager } from './media/simulcast/simulcast-manager.js';
 import { reportSimulcast } from './media/simulcast/simulcast-metrics.js';
 import { PlaybackServer, compileAccessCheck, createPlaybackTokenVerifier, importPublicKey, type PlaybackRoute } from './playback/index.js';
@@ -27,11 +28,17 @@ import type { ServerConfig } from './config.js';
 import { Counter } from 'prom-client';
 import { registry } from './metrics.js';
 import type { MediaContext, MediaPlane } from './server.js';
+import { isPostgresUrl } from './config.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
+import { ClusterLiveControl, createClusterNode } from './cluster/cluster-plane.js';
+import { EdgeProxy } from './cluster/edge-proxy.js';
 
 /** An ended session's playlist (with EXT-X-ENDLIST) stays readable this long, so players see the end. */
 const ENDED_LINGER_MS = 30_000;
 /** The rendition name of the source (passthrough) packager. */
 export const SOURCE = 'source';
+/** The output name of a stream's ladder (its rungs attach under their own names, "720p", ...). */
+export const TRANSCODER = 'transcoder';
 
 function lingerMs(): number {
   const v = Number(process.env.ONAIR_ENDED_LINGER_MS ?? ENDED_LINGER_MS);
@@ -56,12 +63,17 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   private keys = new Map<string, KeyObject>();
   private readonly verifier;
   private readonly log: Logger;
+  private readonly transcodeSlots: TranscodeSlots;
+  private readonly ladderRungs: LadderRung[];
 
   private readonly stored: StoredMedia;
   private readonly thumbnailer: Thumbnailer;
   private readonly recorderStore: RecorderStore;
   /** VOD views of complete media (immutable once Ready), a small LRU */
   private readonly views = new Map<string, MediaView>();
+  /** this node in a cluster on one Postgres (src/cluster/); undefined on SQLite */
+  cluster: ClusterNode | undefined;
+  private readonly edge = new EdgeProxy();
 
   constructor(private readonly config: ServerConfig, private readonly store: Store, logger: Logger, private readonly segments?: SegmentStore) {
     this.stored = new StoredMedia(segments);
@@ -71,6 +83,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
         const m = await store.createRecordingMedia(streamId);
         if (!m) throw new Error(`stream ${streamId} no longer exists`);
         await store.markMediaProcessing(m.mediaId);
+        // the recording's playback id plays (VOD, thumbnails) without waiting for another playback-id change
+        await this.playbackIdsChanged().catch((err) => this.log.warn({ err }, 'playback routes refresh failed'));
         return m.mediaId;
       },
       addMediaSegment: async (row) => { await store.addMediaSegment(row); },
@@ -78,6 +92,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       failMedia: async (id, reason) => { await store.failMedia(id, reason); },
     };
     this.log = logger;
+    this.transcodeSlots = new TranscodeSlots(config.maxTranscodes);
+    this.ladderRungs = parseLadder(config.ladder);
     this.hub = new StreamHub({
       outputFailed: (streamId, output, err) => {
         outputFailures.inc({ output: output.split(':')[0] ?? output });
@@ -94,6 +110,16 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       timeScale: Number.isFinite(timeScale) && timeScale > 0 ? timeScale : 1,
       endedLingerMs: lingerMs(),
       onSessionStart: (streamId, owner) => this.attachOutputs(streamId, owner),
+      // cluster: a session starts only where its row says so; its state and end are written for the other nodes
+      ...(isPostgresUrl(config.database) ? {
+        claim: (streamId: string, record: { reconnectWindow: number }) => this.cluster ? this.cluster.claim(streamId, record.reconnectWindow) : Promise.resolve({ ok: true as const }),
+        onStateChange: (streamId: string, state: string) => {
+          this.cluster?.sessionState(streamId, state).catch((err) => this.log.warn({ err, streamId }, 'could not write the session state'));
+        },
+        onSessionEnd: (streamId: string) => {
+          this.cluster?.sessionEnded(streamId).catch((err) => this.log.warn({ err, streamId }, 'could not remove the session row'));
+        },
+      } : {}),
       // SRT tracks its own publishers natively; another protocol's publisher marks the stream busy in the
       // SRT listener's table so a second publisher over SRT is refused in its handshake (1409).
       onPublisher: (streamId, publishing, protocol) => {
@@ -108,11 +134,19 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       logger: logger.child({ module: 'playback' }),
       resolve: (playbackId) => this.routes.get(playbackId),
       packagerFor: (streamId) => this.hub.get(streamId)?.readerOf(SOURCE) as LivePackager | undefined,
+      renditionFor: (streamId, name) => this.hub.get(streamId)?.output<LadderTranscoder>(TRANSCODER)?.rendition(name),
+      ladderFor: (streamId) => this.hub.get(streamId)?.output<LadderTranscoder>(TRANSCODER)?.renditionList(),
       verifyToken: (token, playbackId) => this.verifier(token, playbackId),
       storedMedia: this.stored,
       mediaView: (mediaId) => this.mediaView(mediaId),
       sessionHistory: (streamId) => this.hub.get(streamId)?.output<SessionRecorder>('recorder'),
       onClip: (route, range) => this.clipRequested(route, range),
+      // cluster: a stream live on another node is proxied to its owner (media cached, playlists coalesced)
+      remoteLive: async (streamId) => {
+        const owner = this.cluster ? await this.cluster.ownerOf(streamId) : undefined;
+        if (!owner || owner.nodeId === this.cluster!.nodeId) return undefined;
+        return (req, res) => this.edge.forward(owner.url, req, res);
+      },
       ...(segments ? {
         files: playbackFiles({
           segments, stored: this.stored, thumbnailer: this.thumbnailer, logger: logger.child({ module: 'images' }),
@@ -177,15 +211,31 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   private attachOutputs(streamId: string, owner: LiveStream): void {
     const record = (owner.session as LiveSession).record;
     let recorder: SessionRecorder | undefined;
+    const resume = (owner.session as LiveSession).resume;
     if (this.segments && (record.enableRecording || record.enableDvrMode)) {
+      const resumeMedia = resume?.mediaId;
       recorder = new SessionRecorder({
         streamId, record: record.enableRecording, dvr: record.enableDvrMode, store: this.recorderStore, segments: this.segments,
         logger: this.log, onWrite: (n) => recordingBytes.inc(n), onFailure: () => recordingFailures.inc(),
+        // a session taken over from another node continues its recording (one media)
+        ...(resumeMedia && record.enableRecording ? {
+          resume: {
+            mediaId: resumeMedia,
+            load: async () => {
+              const rows = await this.store.listMediaSegments(resumeMedia, 'source');
+              return { nextSeq: rows.length ? rows[rows.length - 1]!.seq + 1 : 0, durationS: rows.reduce((t, r) => t + r.durationS, 0) };
+            },
+          },
+        } : {}),
       });
     }
     // 200 ms parts: six frames at 30 fps, five parts to a 1 s segment (an even split keeps PART-HOLD-BACK low).
     const packager = new LivePackager({
       partTargetMs: 200,
+      ...(resume?.nextMsn !== undefined ? { firstMsn: resume.nextMsn } : {}),
+      ...(resume ? { continuesAfter: { discontinuities: resume.discontinuities } } : {}),
+      // program date times go on from where the old owner's media ended (players align on them: no hole)
+      ...(resume?.programDateTimeMs !== undefined ? { now: continuedClock(resume.programDateTimeMs) } : {}),
       logger: this.log.child({ streamId }),
       ...(recorder ? { onSegment: (seg) => recorder.onSegment(seg), onInit: (id, bytes) => recorder.onInit(id, bytes) } : {}),
     });
@@ -210,6 +260,14 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       end: () => this.simulcast.sessionEnded(streamId),
       close: () => this.simulcast.sessionEnded(streamId),
     });
+    // The ladder (--transcode on): one ffmpeg child, its rungs attach as their own renditions; the source never waits for it.
+    if (this.config.transcode !== 'off') {
+      const ladder = new LadderTranscoder({
+        streamId, maxResolution: record.maxResolution, ladder: this.ladderRungs, owner, source: packager,
+        slots: this.transcodeSlots, logger: this.log.child({ streamId, module: 'ladder' }), partTargetMs: 200,
+      });
+      owner.attach(TRANSCODER, ladder, ladder);
+    }
   }
 
   /** A media's VOD view from its manifest (cached once complete). */
@@ -311,8 +369,12 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
 
   /** Recordings a crash left unfinished are completed from what was stored, and announced ready. */
   private async recoverRecordings(): Promise<void> {
+    // in a cluster, recordings of sessions other nodes hold (or will adopt) are theirs to complete
+    const held = this.cluster
+      ? new Set((await this.store.db.selectFrom('live_sessions').select('media_id').execute()).map((r) => r.media_id))
+      : new Set<string | null>();
     for (const m of await this.store.listIncompleteMedia()) {
-      if (m.kind !== 'recording') continue;
+      if (m.kind !== 'recording' || held.has(m.mediaId)) continue;
       try {
         await this.store.completeMediaFromManifest(m.mediaId);
         this.log.warn({ mediaId: m.mediaId, streamId: m.streamId }, 'completed a recording left unfinished by a crash');
@@ -392,6 +454,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
 
   async close(): Promise<void> {
     if (this.busySweep) clearInterval(this.busySweep);
+    await this.cluster?.stop().catch((err) => this.log.warn({ err }, 'cluster stop failed'));
     await this.rtmp.close();
     await this.srt.close();
     await this.sessions.close();
@@ -399,12 +462,31 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     await this.playback.close();
     this.hub.releaseAll();
     this.thumbnailer.close();
+    this.edge.close();
   }
+}
+
+/** A wall clock that reads `startMs` at its first call and runs on from there. */
+function continuedClock(startMs: number): () => number {
+  let shift: number | undefined;
+  return () => {
+    const now = Date.now();
+    shift ??= now - startMs;
+    return now - shift;
+  };
 }
 
 /** The `hooks.media` of startServer. */
 export async function startMediaPlane(ctx: MediaContext): Promise<MediaPlane> {
   const plane = new MediaPlaneImpl(ctx.config, ctx.store, ctx.logger, ctx.segments);
+  if (isPostgresUrl(ctx.config.database)) {
+    // a cluster on one Postgres: the node registers before any publisher is accepted
+    const node = createClusterNode(ctx.config, ctx.store, ctx.logger, () => ({ hub: plane.hub, sessions: plane.sessions, local: plane, source: SOURCE }));
+    plane.cluster = node;
+    await node.start();
+    await plane.start();
+    return { liveControl: new ClusterLiveControl(plane, node), close: () => plane.close() };
+  }
   await plane.start();
   return { liveControl: plane, close: () => plane.close() };
 }

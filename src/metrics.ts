@@ -2,7 +2,9 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'onair_' });
+// eventLoopMonitoringPrecision: the event-loop-lag histogram samples with a libuv timer at this period; prom-client's
+// 10 ms default woke an idle server 100 times a second (most of onair's CPU at 1 stream, bench/). 100 ms still sees lag.
+collectDefaultMetrics({ register: registry, prefix: 'onair_', eventLoopMonitoringPrecision: 100 });
 
 export const httpRequests = new Counter({
   name: 'onair_api_requests_total',

@@ -14,6 +14,7 @@ import type { LiveControl } from './core/contracts.js';
 import { StreamsService } from './core/streams-service.js';
 import { Store } from './store/store.js';
 import { LocalSegmentStore } from './store/local-segment-store.js';
+import { openSegmentStore } from './store/open-segment-store.js';
 import type { SegmentStore } from './store/segment-store.js';
 import { countTokens, createToken, upsertToken } from './store/token-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
@@ -85,6 +86,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       createdAdminToken = { id: t.id, secret: t.secret };
     }
     const flag = await syncFlagEndpoints(store, config.webhookUrls, config.webhookSecret);
+    if (store.engine === 'postgres') await store.forgetNodeSessions(config.nodeName);
     await store.resetLiveStatuses();
 
     const worker = new DeliveryWorker(store, {
@@ -97,7 +99,12 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     // Build the API, start the media plane, and only then listen: a request can never reach the no-op LiveControl
     // (an API change made before the media plane is attached would be lost on it). /healthz turns 200 last.
     const streams = new StreamsService(store);
-    const segments = new LocalSegmentStore(join(config.dataDir, 'media'));
+    const opened = config.storage ? openSegmentStore(config.storage, logger) : undefined;
+    const segments: SegmentStore = opened?.store ?? new LocalSegmentStore(join(config.dataDir, 'media'));
+    if (opened) {
+      closers.push(async () => opened.close()); // runs after the media plane's closer: ends puts still retrying
+      await opened.check();
+    }
     const api = await buildApi({ store, streams, liveControl: () => liveControl, config, segments }, { logger, isReady: () => ready });
 
     const setLiveControl = (lc: LiveControl) => { liveControl = lc; };

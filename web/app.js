@@ -10,8 +10,13 @@ import Hls from './hls.js';
 const html = htm.bind(h);
 let csrf = '';
 
-async function call(method, path, body) {
-  const res = await fetch(`/dashboard/api/${path}`, {
+/** the /v1 API through the session */
+const call = (method, path, body) => request(method, `/dashboard/api/${path}`, body);
+/** the dashboard's own endpoints (timeline, deliveries, tokens, simulcast state) */
+const dash = (method, path, body) => request(method, `/dashboard/${path}`, body);
+
+async function request(method, url, body) {
+  const res = await fetch(url, {
     method, credentials: 'same-origin',
     headers: { 'x-onair-csrf': csrf, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -129,12 +134,12 @@ function Chart({ id, field, label }) {
   return html`<div><div class="muted">${label}</div><div ref=${ref}></div></div>`;
 }
 
-function Preview({ url }) {
+function Preview({ url, live = true, testid = 'preview' }) {
   const ref = useRef(null);
   useEffect(() => {
     const video = ref.current;
     if (Hls.isSupported()) {
-      const hls = new Hls({ lowLatencyMode: true });
+      const hls = new Hls({ lowLatencyMode: live });
       hls.loadSource(url);
       hls.attachMedia(video);
       video.play().catch(() => {});
@@ -143,7 +148,80 @@ function Preview({ url }) {
     video.src = url;
     return () => { video.removeAttribute('src'); };
   }, [url]);
-  return html`<video ref=${ref} muted playsinline controls data-testid="preview"></video>`;
+  return html`<video ref=${ref} muted playsinline controls data-testid=${testid}></video>`;
+}
+
+const EVENT_LABEL = { connected: 'connected', preparing: 'preparing', active: 'active', disconnected: 'disconnected', idle: 'idle', recording: 'recording', created: 'created', updated: 'updated', enabled: 'enabled', disabled: 'disabled', deleted: 'deleted' };
+const time = (iso) => new Date(iso).toLocaleTimeString();
+
+/** the lifecycle events of the stream's sessions, from the webhook outbox, oldest first; reloaded when the status moves */
+function Timeline({ id, status }) {
+  const [events, setEvents] = useState([]);
+  const [err, setErr] = useState('');
+  useEffect(() => {
+    let stop = false;
+    const load = () => dash('GET', `streams/${id}/events`).then((r) => { if (!stop) setEvents(r.data); }, (e) => setErr(e.message));
+    load();
+    const t = setTimeout(load, 1500); // (the outbox row is written just after the state change the feed reported)
+    return () => { stop = true; clearTimeout(t); };
+  }, [id, status]);
+  const lifecycle = events.filter((e) => e.type.startsWith('video.live_stream.') && !e.type.includes('simulcast'));
+  return html`<div class="panel"><h3>Timeline</h3>${err && html`<p class="error">${err}</p>`}
+    ${lifecycle.length === 0 ? html`<p class="muted">No sessions yet.</p>` : ''}
+    <ol class="timeline" data-testid="timeline">${lifecycle.map((e) => {
+      const kind = e.type.slice('video.live_stream.'.length);
+      return html`<li key=${e.id} class=${`ev ${kind}`} data-type=${kind}><span class="dot"></span><span class="when">${time(e.createdAt)}</span><span>${EVENT_LABEL[kind] || kind}</span></li>`;
+    })}</ol></div>`;
+}
+
+/** recordings and clips of the stream: status, duration, thumbnail, and the VOD player */
+function MediaList({ id, info, status }) {
+  const [media, setMedia] = useState([]);
+  const [playing, setPlaying] = useState(null);
+  const [err, setErr] = useState('');
+  useEffect(() => {
+    let stop = false;
+    const load = async () => {
+      try {
+        const all = [];
+        for (let offset = 1; offset <= 20; offset++) {
+          const r = await call('GET', `on-demand?limit=50&offset=${offset}`);
+          all.push(...r.data);
+          if (!r.pagination || offset >= r.pagination.offsetCount) break;
+        }
+        if (!stop) setMedia(all.filter((m) => m.streamId === id));
+      } catch (e) { setErr(e.message); }
+    };
+    load();
+    const t = setInterval(load, 5000);
+    return () => { stop = true; clearInterval(t); };
+  }, [id, status]);
+  if (media.length === 0 && !err) return html`<div class="panel"><h3>Recordings and clips</h3><p class="muted" data-testid="no-media">None yet.</p></div>`;
+  const pid = (m) => m.playbackIds && m.playbackIds.find((p) => p.accessPolicy === 'public');
+  return html`<div class="panel"><h3>Recordings and clips</h3>${err && html`<p class="error">${err}</p>`}
+    <div class="media-grid" data-testid="media">${media.map((m) => {
+      const p = info && pid(m);
+      return html`<div class="media-item" key=${m.id} data-media=${m.id} data-status=${m.status}>
+        ${p && m.status === 'Ready' ? html`<img loading="lazy" alt="thumbnail" data-testid="thumbnail" src=${`${info.playback}/${p.id}/thumbnail.jpg?width=320`} />` : html`<div class="thumb-missing">${m.status}</div>`}
+        <div class="row"><span class="status">${m.status}</span><span>${m.duration || ''}</span>${m.title ? html`<span>${m.title}</span>` : ''}</div>
+        <div class="muted secret">${m.id}</div>
+        ${p && m.status === 'Ready' ? html`<button data-testid="play-media" onClick=${() => setPlaying(`${info.playback}/${p.id}.m3u8`)}>Play</button>` : ''}</div>`;
+    })}</div>
+    ${playing ? html`<${Preview} url=${playing} live=${false} testid="vod-player" key=${playing} />` : ''}</div>`;
+}
+
+/** the media plane's state of each simulcast target (connecting, broadcasting, errored, …), while the page is open */
+function useSimulcastState(id, active) {
+  const [state, setState] = useState({});
+  useEffect(() => {
+    if (!active) { setState({}); return undefined; }
+    let stop = false;
+    const load = () => dash('GET', `streams/${id}/simulcast`).then((r) => { if (!stop) setState(Object.fromEntries(r.data.map((t) => [t.simulcastId, t]))); }, () => {});
+    load();
+    const t = setInterval(load, 2000);
+    return () => { stop = true; clearInterval(t); };
+  }, [id, active]);
+  return state;
 }
 
 function Stream({ id, live, info, go }) {
@@ -156,6 +234,8 @@ function Stream({ id, live, info, go }) {
   const l = live[id] || {};
   const status = l.status || (s && s.status);
   useEffect(() => { if (s && l.status && l.status !== s.status) load(); }, [l.status]);
+  const simState = useSimulcastState(id, status === 'active' || status === 'preparing');
+  const [dvr, setDvr] = useState(false);
   const act = (method, path, body, then) => async () => {
     setErr('');
     try { await call(method, path, body); then ? then() : load(); } catch (x) { setErr(x.message); }
@@ -180,14 +260,19 @@ function Stream({ id, live, info, go }) {
       <span>SRT URL</span><${Secret} value=${srt} label="srt" />
       <span>HLS playback</span><span class="row"><span class="secret">${hls}</span><${Copy} text=${hls} label="hls" /></span>
     </div></div>
-    ${status === 'active' && hls ? html`<div class="panel"><h3>Preview</h3><${Preview} url=${hls} /></div>` : ''}
+    ${status === 'active' && hls ? html`<div class="panel"><h3>Preview</h3>
+      ${s.enableDvrMode ? html`<div class="row"><label><input type="checkbox" checked=${dvr} onChange=${(e) => setDvr(e.target.checked)} data-testid="dvr" /> DVR (seek back to the session start)</label></div>` : ''}
+      <${Preview} url=${dvr ? `${hls}?dvrMode=true` : hls} key=${dvr ? 'dvr' : 'live'} testid=${dvr ? 'dvr-player' : 'preview'} /></div>` : ''}
+    <${Timeline} id=${id} status=${status} />
+    <${MediaList} id=${id} info=${info} status=${status} />
     <div class="panel"><h3>Last minutes</h3><div class="charts">
-      <${Chart} id=${id} field="viewers" label="viewers" /><${Chart} id=${id} field="fps" label="frames/s (audio+video)" /><${Chart} id=${id} field="kbps" label="ingest kb/s" /></div></div>
+      <${Chart} id=${id} field="viewers" label="viewers" /><${Chart} id=${id} field="fps" label="video frames/s" /><${Chart} id=${id} field="kbps" label="ingest kb/s" /></div></div>
     <div class="panel"><h3>Metadata</h3><div class="row"><input style="flex:1" value=${meta} onInput=${(e) => setMeta(e.target.value)} data-testid="metadata" />
       <button onClick=${() => { let m; try { m = JSON.parse(meta); } catch { return setErr('metadata must be a JSON object of strings'); } act('PATCH', `live/streams/${id}`, { metadata: m })(); }} data-testid="save-metadata">Save</button></div></div>
-    <div class="panel"><h3>Simulcast targets</h3><table><tbody>${(s.simulcastResponses || []).map((t) => html`<tr key=${t.simulcastId}><td class="secret">${t.url}</td><td>${t.isEnabled ? 'enabled' : 'disabled'}</td>
+    <div class="panel"><h3>Simulcast targets</h3><div class="scroll"><table data-testid="simulcasts"><tbody>${(s.simulcastResponses || []).map((t) => html`<tr key=${t.simulcastId} data-simulcast=${t.simulcastId}><td class="secret" data-testid="simulcast-url">${t.url}</td><td>${t.isEnabled ? 'enabled' : 'disabled'}</td>
+        <td data-testid="simulcast-state">${simState[t.simulcastId] ? html`<span class=${`status ${simState[t.simulcastId].state}`}>${simState[t.simulcastId].state}</span>${simState[t.simulcastId].lastError ? html` <span class="muted">${simState[t.simulcastId].lastError}</span>` : ''}` : html`<span class="muted">not live</span>`}</td>
         <td><button onClick=${act('PUT', `live/streams/${id}/simulcast/${t.simulcastId}`, { isEnabled: !t.isEnabled })}>${t.isEnabled ? 'Disable' : 'Enable'}</button>
-        <button class="danger" onClick=${act('DELETE', `live/streams/${id}/simulcast/${t.simulcastId}`)}>Remove</button></td></tr>`)}</tbody></table>
+        <button class="danger" onClick=${act('DELETE', `live/streams/${id}/simulcast/${t.simulcastId}`)}>Remove</button></td></tr>`)}</tbody></table></div>
       <div class="row"><input placeholder="rtmp://host/app" value=${sim.url} onInput=${(e) => setSim({ ...sim, url: e.target.value })} /><input placeholder="stream key" value=${sim.streamKey} onInput=${(e) => setSim({ ...sim, streamKey: e.target.value })} />
         <button onClick=${act('POST', `live/streams/${id}/simulcast`, sim, () => { setSim({ url: '', streamKey: '' }); load(); })}>Add target</button></div></div>
     <div class="panel"><h3>Playback ids</h3><table><tbody>${s.playbackIds.map((p) => html`<tr key=${p.id}><td class="secret">${p.id}</td><td>${p.accessPolicy}</td></tr>`)}</tbody></table></div>`;
@@ -206,11 +291,71 @@ function Simple({ title, path, columns, create, remove }) {
       <td>${remove ? html`<button class="danger" onClick=${async () => { try { await remove(r); load(); } catch (x) { setErr(x.message); } }}>Delete</button>` : ''}</td></tr>`)}</tbody></table></div>`;
 }
 
+function Deliveries({ endpoint }) {
+  const [rows, setRows] = useState(null);
+  const [err, setErr] = useState('');
+  const load = () => dash('GET', `webhooks/${endpoint}/deliveries`).then((r) => setRows(r.data), (e) => setErr(e.message));
+  useEffect(() => { load(); const t = setInterval(load, 3000); return () => clearInterval(t); }, [endpoint]);
+  const retry = async (d) => { setErr(''); try { await dash('POST', `webhooks/deliveries/${d.id}/retry`); load(); } catch (e) { setErr(e.message); } };
+  if (!rows) return html`<p class="muted">loading…</p>`;
+  return html`${err && html`<p class="error" data-testid="delivery-error">${err}</p>`}${rows.length === 0 ? html`<p class="muted">No deliveries yet.</p>` : ''}
+    <div class="scroll"><table data-testid="deliveries"><thead><tr><th>Event</th><th>Status</th><th>Attempts</th><th class="hide-narrow">Last error</th><th class="hide-narrow">Created</th><th></th></tr></thead>
+    <tbody>${rows.map((d) => html`<tr key=${d.id} data-delivery=${d.id} data-state=${d.state} data-object=${d.objectId} data-type=${d.type}><td>${d.type}</td><td><span class=${`status ${d.state}`} data-testid="delivery-state">${d.state}</span></td>
+      <td data-testid="delivery-attempts">${d.attempts}</td><td class="hide-narrow secret">${d.lastError || '-'}</td><td class="hide-narrow">${time(d.createdAt)}</td>
+      <td>${d.state !== 'delivered' ? html`<button data-testid="retry" onClick=${() => retry(d)}>Retry</button>` : ''}</td></tr>`)}</tbody></table></div>`;
+}
+
 function Webhooks() {
+  const [list, setList] = useState([]);
   const [url, setUrl] = useState('');
-  return html`<${Simple} title="Webhook endpoints" path="onair/webhooks" columns=${['url', 'isEnabled', 'createdAt']}
-    create=${{ label: 'Add endpoint', input: html`<input placeholder="https://example.com/hook" value=${url} onInput=${(e) => setUrl(e.target.value)} />`, run: () => call('POST', 'onair/webhooks', { url }) }}
-    remove=${(r) => call('DELETE', `onair/webhooks/${r.id}`)} />`;
+  const [open, setOpen] = useState(null);
+  const [made, setMade] = useState(null);
+  const [err, setErr] = useState('');
+  const load = () => call('GET', 'onair/webhooks').then((r) => setList(r.data || []), (e) => setErr(e.message));
+  useEffect(() => { load(); }, []);
+  const add = async (e) => {
+    e.preventDefault();
+    setErr('');
+    try { const r = await call('POST', 'onair/webhooks', { url }); setMade(r.data); setUrl(''); load(); } catch (x) { setErr(x.message); }
+  };
+  return html`<div class="panel"><h3>Webhook endpoints</h3>${err && html`<p class="error">${err}</p>`}
+    <form class="row" onSubmit=${add}><input style="flex:1" placeholder="https://example.com/hook" value=${url} onInput=${(e) => setUrl(e.target.value)} data-testid="webhook-url" />
+      <button class="primary" type="submit">Add endpoint</button></form>
+    ${made && made.secret ? html`<p class="notice">Signing secret of ${made.url} (shown once): <span class="secret">${made.secret}</span> <${Copy} text=${made.secret} label="webhook-secret" /></p>` : ''}
+    <div class="scroll"><table data-testid="webhooks"><thead><tr><th>URL</th><th>Enabled</th><th></th></tr></thead><tbody>${list.map((w) => html`<tr key=${w.id} data-webhook=${w.id}>
+      <td class="secret">${w.url}</td><td>${w.isEnabled === false ? 'no' : 'yes'}</td>
+      <td class="row"><button data-testid="show-deliveries" onClick=${() => setOpen(open === w.id ? null : w.id)}>${open === w.id ? 'Hide deliveries' : 'Deliveries'}</button>
+        <button class="danger" onClick=${async () => { if (!confirm('Remove this endpoint?')) return; try { await call('DELETE', `onair/webhooks/${w.id}`); load(); } catch (x) { setErr(x.message); } }}>Delete</button></td></tr>`)}</tbody></table></div>
+    ${open ? html`<h3>Recent deliveries</h3><${Deliveries} endpoint=${open} key=${open} />` : ''}</div>`;
+}
+
+function Tokens({ session }) {
+  const [rows, setRows] = useState([]);
+  const [made, setMade] = useState(null);
+  const [name, setName] = useState('');
+  const [permission, setPermission] = useState('read');
+  const [err, setErr] = useState('');
+  const load = () => dash('GET', 'tokens').then((r) => setRows(r.data), (e) => setErr(e.message));
+  useEffect(() => { load(); }, []);
+  const create = async (e) => {
+    e.preventDefault();
+    setErr('');
+    try { const r = await dash('POST', 'tokens', { name, permission }); setMade(r.data); setName(''); load(); } catch (x) { setErr(x.message); }
+  };
+  const revoke = async (t) => {
+    if (!confirm(t.id === session.tokenId ? 'Revoke the token of this session? You will be logged out.' : 'Revoke this token?')) return;
+    try { await dash('DELETE', `tokens/${t.id}`); if (t.id === session.tokenId) window.dispatchEvent(new Event('onair-logout')); else load(); } catch (x) { setErr(x.message); }
+  };
+  return html`<div class="panel"><h3>Access tokens</h3>${err && html`<p class="error">${err}</p>`}
+    ${session.permission === 'write' ? html`<form class="row" onSubmit=${create}><input placeholder="name" value=${name} onInput=${(e) => setName(e.target.value)} maxlength="200" data-testid="token-name" />
+      <select value=${permission} onChange=${(e) => setPermission(e.target.value)} data-testid="token-permission"><option value="read">read</option><option value="write">write</option></select>
+      <button class="primary" type="submit" data-testid="create-token">Create token</button></form>` : ''}
+    ${made ? html`<div class="notice" data-testid="token-created"><p>Copy the secret now: it is shown once and cannot be read again.</p>
+      <div class="kv"><span>id</span><span class="secret" data-testid="new-token-id">${made.id}</span><span>secret</span><span class="row"><span class="secret" data-testid="new-token-secret">${made.secret}</span><${Copy} text=${made.secret} label="token-secret" /></span></div>
+      <button onClick=${() => setMade(null)} data-testid="token-done">Done</button></div>` : ''}
+    <div class="scroll"><table data-testid="tokens"><thead><tr><th>Id</th><th>Permission</th><th>Name</th><th class="hide-narrow">Created</th><th></th></tr></thead><tbody>${rows.map((t) => html`<tr key=${t.id} data-token=${t.id}>
+      <td class="secret">${t.id}</td><td>${t.permission}</td><td>${t.name || '-'}</td><td class="hide-narrow">${t.createdAt}</td>
+      <td>${session.permission === 'write' ? html`<button class="danger" data-testid="revoke" onClick=${() => revoke(t)}>Revoke</button>` : ''}</td></tr>`)}</tbody></table></div></div>`;
 }
 
 function App() {
@@ -239,7 +384,7 @@ function Shell({ session, go, logout, route, info }) {
   if (route.startsWith('stream/')) page = html`<${Stream} id=${route.slice(7)} live=${live} info=${info} go=${go} />`;
   else if (route === 'keys') page = html`<${Simple} title="Signing keys" path="iam/signing-keys?limit=50" columns=${['id', 'createdAt']} create=${{ label: 'Create key', run: () => call('POST', 'iam/signing-keys') }} remove=${(r) => call('DELETE', `iam/signing-keys/${r.id}`)} />`;
   else if (route === 'webhooks') page = html`<${Webhooks} />`;
-  else if (route === 'tokens') page = html`<${Simple} title="Access tokens (create and revoke with \`onair tokens\`)" path="/dashboard/tokens" columns=${['id', 'permission', 'name', 'createdAt']} />`;
+  else if (route === 'tokens') page = html`<${Tokens} session=${session} />`;
   else page = html`<${Streams} live=${live} go=${go} />`;
   return html`<header><h1>onair</h1><nav><a onClick=${() => go('')}>Streams</a><a onClick=${() => go('keys')}>Signing keys</a><a onClick=${() => go('webhooks')}>Webhooks</a><a onClick=${() => go('tokens')}>Tokens</a></nav>
     <span class="who">${session.tokenId.slice(0, 8)} (${session.permission})</span><button onClick=${logout} data-testid="logout">Log out</button></header><main>${page}</main>`;

@@ -14,6 +14,12 @@ export interface BenchContext {
   descriptions: Map<string, string>;
   /** Upper bound of the max-streams ramp (default 150). */
   maxStreamsCap: number;
+  /** --streams N: the "many streams" level of cpu/mem/recording/dbstall (default 40; 5 with --quick) */
+  streams: number;
+  /** --minutes M: length of the DVR memory session (default 30; 3 with --quick) */
+  minutes: number;
+  /** --window S: CPU/latency measurement windows in seconds (default 40; 8 with --quick) */
+  windowS: number;
 }
 
 export function makeServer(name: ServerName): MediaServer {
@@ -33,8 +39,9 @@ export async function withServer(
   name: ServerName,
   metrics: Array<{ metric: string; unit: string }>,
   body: (server: MediaServer, rows: ResultRow[]) => Promise<void>,
+  make: () => MediaServer = () => makeServer(name),
 ): Promise<{ rows: ResultRow[]; description: string }> {
-  const server = makeServer(name);
+  const server = make();
   const rows: ResultRow[] = [];
   try {
     await server.start();

@@ -4,6 +4,8 @@ import { sleep } from './wait.js';
 
 interface Watched {
   url: string;
+  /** the media playlist `url` led to (a multivariant playlist is read once, as a player does; nginx's URL is one already) */
+  mediaUrl: string | undefined;
   progress: number;
   lastAdvanceAt: number;
   /** Set when the gap since the last advance exceeded stallMs since the last window start. */
@@ -28,7 +30,7 @@ export class PlaylistMonitor {
   constructor(readonly pollMs = 2000, readonly stallMs = 6000) {}
 
   add(url: string): void {
-    this.watched.push({ url, progress: -1, lastAdvanceAt: Date.now(), stalledInWindow: false, lastError: '' });
+    this.watched.push({ url, mediaUrl: undefined, progress: -1, lastAdvanceAt: Date.now(), stalledInWindow: false, lastError: '' });
   }
 
   start(): void {
@@ -63,7 +65,8 @@ export class PlaylistMonitor {
   private async poll(w: Watched): Promise<void> {
     const now = Date.now();
     try {
-      const info = await fetchMediaPlaylist(w.url, Math.min(4000, this.stallMs));
+      const info = await fetchMediaPlaylist(w.mediaUrl ?? w.url, Math.min(4000, this.stallMs));
+      w.mediaUrl = info.url;
       if (info.progress > w.progress) {
         w.progress = info.progress;
         w.lastAdvanceAt = now;
@@ -71,6 +74,7 @@ export class PlaylistMonitor {
       w.lastError = '';
     } catch (err) {
       w.lastError = err instanceof Error ? err.message : String(err);
+      w.mediaUrl = undefined; // start from the stream's URL again (a new session may list other variants)
     }
     if (Date.now() - w.lastAdvanceAt > this.stallMs) w.stalledInWindow = true;
   }

@@ -19,6 +19,8 @@ export interface MediaServer {
   rootPid(): number;
   /** Base URL of the HTTP listener that serves the playlists (for the browser's same-origin page). */
   playbackOrigin(): string;
+  /** Memory the server holds outside its processes (nginx's HLS files on tmpfs), for the memory rows. */
+  extraMemoryBytes?(): number;
   stop(): Promise<void>;
 }
 

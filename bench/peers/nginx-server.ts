@@ -4,6 +4,7 @@ import { writeFileSync, chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
+import { dirBytes } from '../lib/proc-mem.js';
 import { waitFor, fetchWithTimeout } from '../lib/wait.js';
 import type { MediaServer, StreamEndpoints } from './media-server.js';
 
@@ -98,6 +99,11 @@ export class NginxServer implements MediaServer {
 
   playbackOrigin(): string {
     return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** the HLS window nginx keeps as files on tmpfs: page cache, not in its processes' PSS */
+  extraMemoryBytes(): number {
+    return this.dir ? dirBytes(join(this.dir, 'hls')) : 0;
   }
 
   errorLogTail(): string {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
 import { benchDir } from '../lib/test-clip.js';
+import { builtEntry } from '../lib/onair-build.js';
 import { waitFor, fetchWithTimeout } from '../lib/wait.js';
 import type { MediaServer, StreamEndpoints } from './media-server.js';
 
@@ -27,19 +28,25 @@ function newestMtime(dir: string, depth = 0): number {
   return newest;
 }
 
+/** The node flags of bin/onair.js's shebang, as `onair serve` runs for an operator. */
+export const NODE_FLAGS = ['--single-threaded-gc', '--initial-old-space-size=128'];
+
 /**
  * How to start onair: the compiled bin/onair.js when dist/ is at least as new as src/, otherwise the
  * TypeScript entry through tsx (same CLI), so a stale build never gets measured by accident.
  */
 export function onairCommand(): { args: string[]; how: string } {
+  const own = builtEntry();
+  if (own) return { args: [...NODE_FLAGS, own], how: 'bench/out/dist (tsc at the start of the run), node ' + NODE_FLAGS.join(' ') };
   const dist = join(repoDir, 'dist', 'cli', 'main.js');
   const src = join(repoDir, 'src', 'cli', 'main.ts');
   if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoDir, 'src'))) {
     // the node flags of bin/onair.js's shebang, as `onair serve` runs for an operator
-    return { args: ['--single-threaded-gc', '--initial-old-space-size=128', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
+    return { args: [...NODE_FLAGS, join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist)' };
   }
-  if (existsSync(src)) return { args: ['--import', 'tsx', src], how: 'src/cli/main.ts via tsx' };
-  if (existsSync(dist)) return { args: ['--single-threaded-gc', '--initial-old-space-size=128', join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
+  // the same GC flags as bin/onair.js (without them the heap's full collections dominate onair's CPU)
+  if (existsSync(src)) return { args: [...NODE_FLAGS, '--import', 'tsx', src], how: 'src/cli/main.ts via tsx' };
+  if (existsSync(dist)) return { args: [...NODE_FLAGS, join(repoDir, 'bin', 'onair.js')], how: 'bin/onair.js (dist, older than src)' };
   throw new Error('no onair entry point (neither dist/cli/main.js nor src/cli/main.ts)');
 }
 
@@ -47,6 +54,16 @@ export function onairCommand(): { args: string[]; how: string } {
 export function srtUrl(port: number, params: Record<string, string>): string {
   const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   return `srt://127.0.0.1:${port}${query ? `?${query}` : ''}`;
+}
+
+/** How a bench run wants onair: stream settings at create, extra environment, extra node flags (e.g. --cpu-prof). */
+export interface OnairOptions {
+  /** inputMediaSettings.enableRecording (the API's default is true; the CPU/memory rows compare HLS only: false) */
+  recording?: boolean;
+  /** inputMediaSettings.enableDvrMode */
+  dvr?: boolean;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
 }
 
 export class OnairServer implements MediaServer {
@@ -61,9 +78,14 @@ export class OnairServer implements MediaServer {
   private output = '';
   private readonly tokenId = 'bench';
   private readonly tokenSecret = randomBytes(24).toString('hex');
+  /** stream ids in creation order (the db-stall API load reads and patches them) */
+  readonly streamIds: string[] = [];
+
+  constructor(readonly options: OnairOptions = {}) {}
 
   async start(): Promise<void> {
-    const { args, how } = onairCommand();
+    const { args: entry, how } = onairCommand();
+    const args = [...(this.options.nodeArgs ?? []), ...entry];
     this.description = `onair serve, ${how}`;
     this.dir = makeTempDir('onair-bench-onair-');
     [this.apiPort, this.playbackPort, this.rtmpPort, this.srtPort] = await freePorts(4);
@@ -74,7 +96,9 @@ export class OnairServer implements MediaServer {
     ], {
       cwd: repoDir,
       // (every bench publisher comes from 127.0.0.1: no per-address RTMP limit, or max-streams would stop at it)
-      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn', ONAIR_RTMP_MAX_CONNECTIONS_PER_ADDRESS: '0' },
+      env: { ...process.env, ONAIR_TOKEN_ID: this.tokenId, ONAIR_TOKEN_SECRET: this.tokenSecret, ONAIR_LOG_LEVEL: 'warn', ONAIR_RTMP_MAX_CONNECTIONS_PER_ADDRESS: '0',
+        // like for like with nginx-hls: the source rendition only, no ffmpeg ladder (options.env may turn it on)
+        ONAIR_TRANSCODE: 'off', ...this.options.env },
     });
     const keep = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-4000); };
     this.child.stdout?.on('data', keep);
@@ -87,12 +111,23 @@ export class OnairServer implements MediaServer {
     }, 30_000, 200);
   }
 
+  /** Basic auth of the bench's admin token, for /v1 requests */
+  authorization(): string {
+    return `Basic ${Buffer.from(`${this.tokenId}:${this.tokenSecret}`).toString('base64')}`;
+  }
+
+  apiOrigin(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
   async createStream(): Promise<StreamEndpoints> {
-    const auth = Buffer.from(`${this.tokenId}:${this.tokenSecret}`).toString('base64');
+    const settings: Record<string, unknown> = { maxResolution: '1080p' };
+    if (this.options.recording !== undefined) settings.enableRecording = this.options.recording;
+    if (this.options.dvr !== undefined) settings.enableDvrMode = this.options.dvr;
     const res = await fetchWithTimeout(`http://127.0.0.1:${this.apiPort}/v1/live/streams`, {
       method: 'POST',
-      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ playbackSettings: { accessPolicy: 'public' }, inputMediaSettings: { maxResolution: '1080p' } }),
+      headers: { authorization: this.authorization(), 'content-type': 'application/json' },
+      body: JSON.stringify({ playbackSettings: { accessPolicy: 'public' }, inputMediaSettings: settings }),
     }, 5000);
     const text = await res.text();
     if (res.status !== 201) throw new Error(`POST /v1/live/streams -> ${res.status}: ${text.slice(0, 200)}`);
@@ -101,6 +136,7 @@ export class OnairServer implements MediaServer {
     const playbackId = body.data?.playbackIds?.[0]?.id;
     if (!key || !playbackId) throw new Error(`create stream answer lacks streamKey/playbackIds: ${text.slice(0, 200)}`);
     const { streamId, srtSecret } = body.data ?? {};
+    if (streamId) this.streamIds.push(streamId);
     return {
       publishUrl: `rtmp://127.0.0.1:${this.rtmpPort}/live/${key}`,
       playUrl: `http://127.0.0.1:${this.playbackPort}/${playbackId}.m3u8`,

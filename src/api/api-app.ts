@@ -1,4 +1,5 @@
 /** Builds the Fastify app of the REST API: validation, auth, error envelopes, OpenAPI, and every route module. */
+import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
@@ -39,6 +40,8 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   const log = opts.logger;
   const app = Fastify({
     loggerInstance: log, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true,
+    // a request id in every request's log lines (reqId), taken from a sane incoming x-request-id (a proxy's) or made here
+    genReqId: requestIdOf, requestIdLogLabel: 'reqId',
     trustProxy: fastifyTrustProxy(parseTrustProxy(deps.config.trustProxy)),
     // over-long headers (431), malformed requests and unknown methods (400) in the FastPix envelope
     clientErrorHandler: (err, socket) => {
@@ -77,6 +80,9 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   const limiter = new LoginLimiter({
     pairLimit: deps.config.authFailLimit, addressLimit: deps.config.authFailLimit * 10, windowMs: deps.config.authFailWindowMs,
   });
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
   app.addHook('onRequest', makeAuthHook(deps.store, limiter));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -107,6 +113,13 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   registerOnairWebhookRoutes(typed, deps);
   await registerDashboardRoutes(app, deps);
   return app;
+}
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+/** The request's id: the caller's `x-request-id` when it is a short plain token, else a new UUID. */
+function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const h = req.headers['x-request-id'];
+  return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
 }
 
 /** Fastify's types take no hop count (its runtime does): a count becomes the function Fastify would make of it. */

@@ -13,8 +13,13 @@
  *   (`app.inject`) with the session's token as Basic auth, so permissions, validation and error shapes are the
  *   API's own; the secret never reaches the page's JavaScript.
  * - `GET /dashboard/events`: Server-Sent Events; one shared ticker per process (not one poll per tab) sends every
- *   second the live state of each stream: status, viewers, session start, media frames per second, plus what the
- *   media plane does not measure yet as null (per-stream ingest bitrate).
+ *   second the live state of each stream: status, viewers, session start, ingest video frames per second and kbit/s
+ *   (measured by core/live-sessions.ts where frames enter).
+ * - Dashboard reads and actions the /v1 API has no route for (session + CSRF; writes need a write token):
+ *   `GET /dashboard/streams/{id}/events` (the lifecycle events of the stream's sessions, from the webhook outbox's
+ *   events, for the timeline), `GET /dashboard/streams/{id}/simulcast` (the media plane's live state of each target),
+ *   `GET /dashboard/webhooks/{id}/deliveries` and `POST /dashboard/webhooks/deliveries/{id}/retry`,
+ *   `GET|POST /dashboard/tokens`, `DELETE /dashboard/tokens/{id}` (the created secret is in that one answer).
  * - `GET /v1/onair/info` and `GET /v1/onair/live/{streamId}` (Basic auth, read): ingest/playback base URLs and one
  *   stream's live state, for `onair streams get` and `onair watch`. Hidden from the OpenAPI document.
  */
@@ -28,7 +33,7 @@ import { Gauge } from 'prom-client';
 import { publicHostOf } from '../config.js';
 import { registry } from '../metrics.js';
 import { countPending } from '../store/webhook-repo.js';
-import { listTokens, verifyToken, type Permission } from '../store/token-repo.js';
+import { createToken, listTokens, revokeToken, verifyToken, type Permission } from '../store/token-repo.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
 
@@ -60,7 +65,7 @@ const WEB_FILES = new Set(['index.html', 'app.js', 'api.js', 'views.js', 'charts
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', html: 'text/html; charset=utf-8' };
 
 const COOKIE = 'onair_session';
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' blob: http: https:; connect-src 'self' http: https:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; media-src 'self' blob: http: https:; connect-src 'self' http: https:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 interface Session {
   id: string;
@@ -79,13 +84,13 @@ export interface LiveState {
   sessionStartedAt: number | null;
   protocol: string | null;
   remote: string | null;
-  /** audio + video frames received per second (the media plane counts frames, not bytes, per session) */
+  /** video frames received per second (measured where frames enter, core/live-sessions.ts) */
   framesPerSecond: number | null;
-  /** not measured per stream by the media plane yet */
+  /** media payload received, kbit/s */
   bitrateKbps: number | null;
 }
 
-interface SessionView { streamId: string; state: string; protocol?: string; remote?: string; startedAt: number; frames: number }
+interface SessionView { streamId: string; state: string; protocol?: string; remote?: string; startedAt: number; frames: number; bitrateBps?: number; fps?: number }
 
 /** The media plane's live sessions, when the LiveControl in use exposes them (media-plane.ts does: `sessions.list()`). */
 function liveSessionsOf(deps: ApiDeps): SessionView[] {
@@ -136,6 +141,22 @@ new Gauge({
   },
 });
 new Gauge({
+  name: 'onair_stream_ingest_bitrate_bps', help: 'Media payload received per live stream, bits per second (averaged over >= 2 s)', labelNames: ['stream'] as const, registers: [registry],
+  collect() {
+    this.reset(); // series of ended sessions go: the label set is bounded by the live sessions
+    if (!metricDeps) return;
+    for (const s of liveSessionsOf(metricDeps)) if (s.bitrateBps !== undefined) this.set({ stream: s.streamId }, s.bitrateBps);
+  },
+});
+new Gauge({
+  name: 'onair_stream_ingest_fps', help: 'Video frames received per second per live stream (averaged over >= 2 s)', labelNames: ['stream'] as const, registers: [registry],
+  collect() {
+    this.reset();
+    if (!metricDeps) return;
+    for (const s of liveSessionsOf(metricDeps)) if (s.fps !== undefined) this.set({ stream: s.streamId }, s.fps);
+  },
+});
+new Gauge({
   name: 'onair_stream_uptime_seconds', help: 'Seconds since the current session of each live stream started', labelNames: ['stream_id'] as const, registers: [registry],
   collect() {
     this.reset();
@@ -144,6 +165,13 @@ new Gauge({
     for (const s of liveSessionsOf(metricDeps)) this.set({ stream_id: s.streamId }, (now - s.startedAt) / 1000);
   },
 });
+
+function liveState(streamId: string, status: string, viewers: number, sess: SessionView | undefined): LiveState {
+  return {
+    streamId, status, viewers, sessionStartedAt: sess?.startedAt ?? null, protocol: sess?.protocol ?? null, remote: sess?.remote ?? null,
+    framesPerSecond: sess?.fps ?? null, bitrateKbps: sess?.bitrateBps === undefined ? null : Math.round(sess.bitrateBps / 100) / 10,
+  };
+}
 
 function cookieOf(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -177,28 +205,15 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: ApiDep
   };
 
   // ---- live state: one ticker for the whole process ----
-  const lastFrames = new Map<string, { frames: number; at: number; fps: number | null }>();
   let snapshot: LiveState[] = [];
   const listeners = new Set<(s: LiveState[]) => void>();
   async function sample(): Promise<LiveState[]> {
     const { items } = await deps.streams.list({ limit: 1000, page: 1, order: 'desc' });
     const live = new Map(liveSessionsOf(deps).map((s) => [s.streamId, s]));
-    const now = Date.now();
     return items.map((s) => {
-      const sess = live.get(s.streamId);
-      let fps: number | null = null;
-      if (sess) {
-        const prev = lastFrames.get(s.streamId);
-        if (prev && now - prev.at >= 500) fps = ((sess.frames - prev.frames) * 1000) / (now - prev.at);
-        else if (prev) fps = prev.fps;
-        if (!prev || now - prev.at >= 500) lastFrames.set(s.streamId, { frames: sess.frames, at: now, fps });
-      } else lastFrames.delete(s.streamId);
       let viewers = 0;
       try { viewers = deps.liveControl().viewerCount(s.streamId); } catch { viewers = 0; }
-      return {
-        streamId: s.streamId, status: s.status, viewers, sessionStartedAt: sess?.startedAt ?? null,
-        protocol: sess?.protocol ?? null, remote: sess?.remote ?? null, framesPerSecond: fps === null ? null : Math.max(0, Math.round(fps * 10) / 10), bitrateKbps: null,
-      };
+      return liveState(s.streamId, s.status, viewers, live.get(s.streamId));
     });
   }
   let ticker: NodeJS.Timeout | undefined;
@@ -237,11 +252,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: ApiDep
     const got = await deps.streams.get(streamId);
     if (!got.ok) throw new ApiError(404, 'stream not found', "The requested resource (eg: streamId) doesn't exist in the workspace");
     const sess = liveSessionsOf(deps).find((s) => s.streamId === streamId);
-    const known = snapshot.find((s) => s.streamId === streamId);
-    const data: LiveState = {
-      streamId, status: got.value.status, viewers: deps.liveControl().viewerCount(streamId), sessionStartedAt: sess?.startedAt ?? null,
-      protocol: sess?.protocol ?? null, remote: sess?.remote ?? null, framesPerSecond: known?.framesPerSecond ?? null, bitrateKbps: null,
-    };
+    const data: LiveState = liveState(streamId, got.value.status, deps.liveControl().viewerCount(streamId), sess);
     return { success: true, data };
   });
 
@@ -330,7 +341,7 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: ApiDep
     const auth = `Basic ${Buffer.from(`${s.tokenId}:${s.secret}`).toString('base64')}`;
     const res = await app.inject({
       method: req.method as 'GET', url: `/v1/${rest}${qs}`,
-      headers: { authorization: auth, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: auth, 'x-request-id': req.id, ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(req.body !== undefined ? { payload: JSON.stringify(req.body) } : {}),
     });
     if (res.statusCode === 401) sessions.delete(s.id); // the token was revoked: the session ends with it
@@ -344,6 +355,86 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: ApiDep
   app.get('/dashboard/tokens', { config: none, schema: hide }, async (req) => {
     requireSession(req, true);
     return { success: true, data: (await listTokens(deps.store.db)).map((t) => ({ id: t.id, permission: t.permission, name: t.name ?? null, createdAt: t.createdAt })) };
+  });
+
+  const requireWrite = (req: FastifyRequest): Session => {
+    const s = requireSession(req, true);
+    if (s.permission !== 'write') throw new ApiError(403, 'forbidden', 'This access token can only read.');
+    return s;
+  };
+
+  /** create an access token: the secret is in this answer only (the store keeps its hash) */
+  app.post('/dashboard/tokens', { config: none, schema: hide }, async (req, reply) => {
+    requireWrite(req);
+    const b = (req.body ?? {}) as { permission?: unknown; name?: unknown };
+    const permission = b.permission === undefined ? 'read' : b.permission;
+    if (permission !== 'read' && permission !== 'write') {
+      throw new ApiError(422, 'payload validation failed', undefined, [{ field: 'permission', message: 'permission is read or write' }]);
+    }
+    if (b.name !== undefined && (typeof b.name !== 'string' || b.name.length > 200)) {
+      throw new ApiError(422, 'payload validation failed', undefined, [{ field: 'name', message: 'name is a string of at most 200 characters' }]);
+    }
+    const t = await createToken(deps.store.db, permission, { name: typeof b.name === 'string' && b.name !== '' ? b.name : undefined });
+    return reply.code(201).header('cache-control', 'no-store').send({ success: true, data: { id: t.id, secret: t.secret, permission: t.permission, name: b.name ?? null } });
+  });
+
+  /** revoke an access token: its dashboard sessions end with it (their next call answers 401) */
+  app.delete('/dashboard/tokens/:tokenId', { config: none, schema: hide }, async (req) => {
+    requireWrite(req);
+    const { tokenId } = req.params as { tokenId: string };
+    if (!(await revokeToken(deps.store.db, tokenId))) throw new ApiError(404, 'token not found', 'No access token has this id.');
+    for (const [id, other] of sessions) if (other.tokenId === tokenId) sessions.delete(id);
+    return { success: true };
+  });
+
+  /** the lifecycle events of a stream's sessions (from the webhook outbox's events), oldest first, for the timeline */
+  app.get('/dashboard/streams/:streamId/events', { config: none, schema: hide }, async (req) => {
+    requireSession(req, true);
+    const { streamId } = req.params as { streamId: string };
+    const rows = await deps.store.db.selectFrom('webhook_events').select(['id', 'type', 'created_at'])
+      .where('object_id', '=', streamId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(200).execute();
+    return { success: true, data: rows.reverse().map((r) => ({ id: r.id, type: r.type, createdAt: r.created_at })) };
+  });
+
+  /** the media plane's simulcast targets of a stream with their live state */
+  app.get('/dashboard/streams/:streamId/simulcast', { config: none, schema: hide }, async (req) => {
+    requireSession(req, true);
+    const { streamId } = req.params as { streamId: string };
+    const lc = deps.liveControl() as unknown as { simulcast?: { list?: () => { streamId: string; simulcastId: string; url: string; state: string; attempts: number; lastError?: string }[] } };
+    let targets: { streamId: string; simulcastId: string; url: string; state: string; attempts: number; lastError?: string }[] = [];
+    try { targets = lc.simulcast?.list?.() ?? []; } catch { targets = []; }
+    return { success: true, data: targets.filter((t) => t.streamId === streamId).map((t) => ({ simulcastId: t.simulcastId, state: t.state, attempts: t.attempts, lastError: t.lastError ?? null })) };
+  });
+
+  /** an endpoint's recent deliveries: event, state, attempts, last error */
+  app.get('/dashboard/webhooks/:webhookId/deliveries', { config: none, schema: hide }, async (req) => {
+    requireSession(req, true);
+    const { webhookId } = req.params as { webhookId: string };
+    const rows = await deps.store.db.selectFrom('webhook_deliveries as d').innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .select(['d.id', 'd.event_id', 'd.state', 'd.attempts', 'd.last_error', 'd.created_ms', 'd.next_attempt_ms', 'd.delivered_at', 'e.type', 'e.object_id'])
+      .where('d.endpoint_id', '=', webhookId).orderBy('d.id', 'desc').limit(50).execute();
+    return {
+      success: true,
+      data: rows.map((r) => ({
+        id: Number(r.id), eventId: r.event_id, type: r.type, objectId: r.object_id, state: r.state, attempts: Number(r.attempts),
+        lastError: r.last_error, createdAt: new Date(Number(r.created_ms)).toISOString(), deliveredAt: r.delivered_at,
+        nextAttemptAt: r.state === 'pending' ? new Date(Number(r.next_attempt_ms)).toISOString() : null,
+      })),
+    };
+  });
+
+  /** send a delivery again now (a failed one, or a pending one waiting for its backoff) */
+  app.post('/dashboard/webhooks/deliveries/:deliveryId/retry', { config: none, schema: hide }, async (req) => {
+    requireWrite(req);
+    const id = Number((req.params as { deliveryId: string }).deliveryId);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new ApiError(404, 'delivery not found', 'No webhook delivery has this id.');
+    const row = await deps.store.db.selectFrom('webhook_deliveries').select(['state']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new ApiError(404, 'delivery not found', 'No webhook delivery has this id.');
+    if (row.state === 'delivered') throw new ApiError(409, 'already delivered', 'This delivery succeeded; there is nothing to retry.');
+    await deps.store.db.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_ms: Date.now() }).where('id', '=', id).execute();
+    // nudge the delivery worker (it also finds the row at its next poll)
+    (deps.store as unknown as { emitter?: { emit(ev: string): void } }).emitter?.emit('outbox');
+    return { success: true };
   });
 
   app.get('/dashboard/events', { config: none, schema: hide }, async (req, reply) => {

@@ -7,6 +7,7 @@ import { webhooksCommand } from './webhooks-command.js';
 import { keysCommand, playbackIdsCommand, simulcastsCommand, streamsCommand } from './streams-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { watchCommand } from './watch-command.js';
+import { mediaCommand } from './media-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('onair')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(playbackIdsCommand());
   program.addCommand(simulcastsCommand());
   program.addCommand(keysCommand());
+  program.addCommand(mediaCommand());
   program.addCommand(watchCommand());
   program.addCommand(doctorCommand());
   return program;

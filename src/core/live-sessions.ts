@@ -36,6 +36,22 @@ export interface LiveSessionsOptions {
   onSessionEnd?: (streamId: string) => void;
   /** The stream has (true) or no longer has (false) a delivering publisher (SRT answers busy in its handshake). */
   onPublisher?: (streamId: string, publishing: boolean, protocol: string) => void;
+  /**
+   * Cluster (src/cluster/): asked before a session starts on this node. Refuses when another node's publisher
+   * delivers; `resume` says the session continues one another node held (media, sequence numbers, timeline).
+   */
+  claim?: (streamId: string, record: StreamRecord) => Promise<{ ok: true; resume?: SessionResume } | { ok: false; reason: 'busy'; message: string }>;
+  /** The session's state changed (the cluster writes it to the session's row). */
+  onStateChange?: (streamId: string, state: SessionState) => void;
+}
+
+/** Where a session taken over from another node continues (see cluster/cluster-node.ts). */
+export interface SessionResume {
+  mediaId?: string;
+  nextMsn?: number;
+  timelineDts?: number;
+  programDateTimeMs?: number;
+  discontinuities: number;
 }
 
 interface Publisher {
@@ -48,7 +64,7 @@ interface Publisher {
   ended: boolean;
 }
 
-type SessionState = 'preparing' | 'active' | 'disconnected';
+export type SessionState = 'preparing' | 'active' | 'disconnected';
 
 /** One live session of one stream: from the first connect until it goes idle. Owned by the stream's LiveStream. */
 export class LiveSession {
@@ -60,8 +76,31 @@ export class LiveSession {
   /** lifecycle writes of one stream happen in order */
   writes: Promise<unknown> = Promise.resolve();
   framesIn = 0;
+  /** media payload bytes and video frames received (observability: ingest bitrate and frame rate) */
+  bytesIn = 0;
+  videoFramesIn = 0;
+  private rateAt = Date.now();
+  private rateBytes = 0;
+  private rateFrames = 0;
+  private bitrate: number | undefined;
+  private fps: number | undefined;
   readonly startedAt = Date.now();
+  /** set when the session continues one another node held */
+  resume: SessionResume | undefined;
   constructor(readonly record: StreamRecord) {}
+
+  /** Ingest bitrate (bits/s of media payload) and video frame rate, averaged over at least the last 2 s (sampled lazily). */
+  rates(now: number): { bitrateBps: number | undefined; fps: number | undefined } {
+    const dt = now - this.rateAt;
+    if (dt >= 2000) {
+      this.bitrate = Math.round(((this.bytesIn - this.rateBytes) * 8000) / dt);
+      this.fps = Math.round(((this.videoFramesIn - this.rateFrames) * 10_000) / dt) / 10;
+      this.rateAt = now;
+      this.rateBytes = this.bytesIn;
+      this.rateFrames = this.videoFramesIn;
+    }
+    return { bitrateBps: this.bitrate, fps: this.fps };
+  }
 }
 
 export class LiveSessions implements PublishGateway {
@@ -95,8 +134,12 @@ export class LiveSessions implements PublishGateway {
   }
 
   /** Live sessions by stream id (for operators and metrics). */
-  list(): { streamId: string; state: SessionState; protocol?: string; remote?: string; startedAt: number; frames: number; lastMediaAt?: number }[] {
+  list(): { streamId: string; state: SessionState; protocol?: string; remote?: string; startedAt: number; frames: number; lastMediaAt?: number; bytes: number; videoFrames: number; bitrateBps?: number; fps?: number }[] {
+    const now = Date.now();
     return this.allSessions().map((s) => ({
+      ...s.rates(now),
+      bytes: s.bytesIn,
+      videoFrames: s.videoFramesIn,
       lastMediaAt: s.publisher?.lastMediaAt,
       streamId: s.record.streamId,
       state: s.state,
@@ -148,7 +191,27 @@ export class LiveSessions implements PublishGateway {
       ended: false,
     };
 
-    if (!session) {
+    let resume: SessionResume | undefined;
+    if (!session && this.opts.claim) {
+      const claimed = await this.opts.claim(streamId, record);
+      if (!claimed.ok) {
+        this.log.info({ streamId, remote: req.remote }, 'publish refused: another node holds the stream');
+        return claimed;
+      }
+      resume = claimed.resume;
+      session = this.sessionOf(streamId); // (a publish that raced this one may have started it meanwhile)
+    }
+    if (!session && resume) {
+      // The session another node held continues here: same media, sequence numbers and timeline onwards.
+      session = new LiveSession(record);
+      session.resume = resume;
+      if (resume.timelineDts !== undefined) session.rebaser.continueFrom(resume.timelineDts);
+      const owner = this.hub.open(streamId);
+      owner.session = session;
+      this.opts.onSessionStart?.(streamId, owner);
+      this.lifecycle(session, undefined, 'video.live_stream.connected');
+      this.log.info({ streamId, protocol: req.protocol, remote: req.remote, resume }, 'session taken over from another node: it continues');
+    } else if (!session) {
       session = new LiveSession(record);
       const owner = this.hub.open(streamId);
       owner.session = session;
@@ -169,7 +232,10 @@ export class LiveSessions implements PublishGateway {
       session.reconnectTimer = undefined;
       session.rebaser.reconnect();
       this.hub.discontinuity(streamId);
-      if (session.state === 'disconnected') session.state = 'preparing';
+      if (session.state === 'disconnected') {
+        session.state = 'preparing';
+        this.opts.onStateChange?.(streamId, 'preparing');
+      }
       this.lifecycle(session, undefined, 'video.live_stream.connected');
       this.log.info({ streamId, protocol: req.protocol, remote: req.remote }, 'publisher reconnected: session continues');
     }
@@ -191,9 +257,12 @@ export class LiveSessions implements PublishGateway {
         if (publisher.ended) return;
         publisher.lastMediaAt = Date.now();
         session.framesIn++;
+        session.bytesIn += frame.data.length;
+        if (frame.track === 'video') session.videoFramesIn++;
         if (session.rebaser.apply(frame)) hub.discontinuity(streamId);
         if (session.state !== 'active') {
           session.state = 'active';
+          this.opts.onStateChange?.(streamId, 'active');
           this.lifecycle(session, 'active', 'video.live_stream.active');
         }
         hub.frame(streamId, frame);
@@ -213,6 +282,7 @@ export class LiveSessions implements PublishGateway {
     if (session.state === 'disconnected') return;
     session.state = 'disconnected';
     const streamId = session.record.streamId;
+    this.opts.onStateChange?.(streamId, 'disconnected');
     const windowMs = session.record.reconnectWindow * 1000 * this.timeScale;
     this.log.info({ streamId, reason, reconnectWindow: session.record.reconnectWindow }, 'publisher disconnected: holding the session');
     this.lifecycle(session, undefined, 'video.live_stream.disconnected');
@@ -270,6 +340,22 @@ export class LiveSessions implements PublishGateway {
     if (session) await this.endSession(session, reason, undefined);
     // a deleted stream's owner goes at once, with whatever lingered from an earlier session
     if (reason === 'deleted') this.hub.release(streamId);
+  }
+
+  /**
+   * Cluster: another node took the session over (the encoder came back there) or holds its lease now (a split
+   * healed): it ends here without webhooks; the publisher, if any, is cut. Returns the ended session.
+   */
+  release(streamId: string, reason: string): LiveSession | undefined {
+    const session = this.sessionOf(streamId);
+    if (!session) return undefined;
+    void this.endSession(session, reason, undefined);
+    return session;
+  }
+
+  /** The stream's live session on this node, if any. */
+  session(streamId: string): LiveSession | undefined {
+    return this.sessionOf(streamId);
   }
 
   /** Graceful shutdown: every session ends and its stream goes idle. */

@@ -18,6 +18,17 @@ export class TimestampRebaser {
   private lastOut = -Infinity;
   private readonly lastIn = { video: NaN, audio: NaN };
 
+  /** The newest output dts so far (-Infinity before the first frame). */
+  get timeline(): number {
+    return this.lastOut;
+  }
+
+  /** The session continues one that another node held up to `dts`: the next frame starts after it. */
+  continueFrom(dts: number): void {
+    if (dts > this.lastOut) this.lastOut = dts;
+    this.reconnect();
+  }
+
   /** A new connection continues the session: the next frame opens a new input timeline. */
   reconnect(): void {
     this.pending = true;

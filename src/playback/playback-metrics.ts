@@ -15,8 +15,45 @@ export const playbackBytes = new Counter({
   registers: [registry],
 });
 
-export const playbackHeldRequests = new Gauge({
+const heldGauge = new Gauge({
   name: 'onair_playback_held_requests',
   help: 'Blocking playlist/part requests currently held',
   registers: [registry],
 });
+
+export const playbackBlockingWaits = new Counter({
+  name: 'onair_playback_blocking_waits_total',
+  help: 'Requests held by the playback listener: blocking playlist reloads (_HLS_msn/_HLS_part), preload-hinted parts, and first-media waits',
+  registers: [registry],
+});
+
+export const playbackBlockingWaitSeconds = new Counter({
+  name: 'onair_playback_blocking_wait_seconds_total',
+  help: 'Seconds requests spent held (sum over held requests; divide by onair_playback_blocking_waits_total for the mean wait)',
+  registers: [registry],
+});
+
+/**
+ * The held-requests gauge, plus the wait counters: every inc() is one wait, and the time held is the integral of the
+ * gauge (each change adds held x elapsed), so no per-request state is needed.
+ */
+let held = 0;
+let heldSince = performance.now();
+function integrate(): void {
+  const now = performance.now();
+  if (held > 0) playbackBlockingWaitSeconds.inc((held * (now - heldSince)) / 1000);
+  heldSince = now;
+}
+export const playbackHeldRequests = {
+  inc(): void {
+    integrate();
+    held++;
+    heldGauge.inc();
+    playbackBlockingWaits.inc();
+  },
+  dec(): void {
+    integrate();
+    held = Math.max(0, held - 1);
+    heldGauge.dec();
+  },
+};

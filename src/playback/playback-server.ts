@@ -17,6 +17,14 @@ import { limitConnections } from '../ingest/connection-limiter.js';
 import { answerClientError } from '../api/client-errors.js';
 import { StoredMedia, withParams, type MediaView, type SessionHistory } from './stored-media.js';
 import { dvrMediaPlaylist, type ClipRange } from './vod-playlists.js';
+import { parseRenditionQuery, selectRenditions } from './rendition-select.js';
+
+/** A live stream's transcoded renditions, as the multivariant playlist lists them (media/transcoder). */
+export interface LiveLadder {
+  /** the source is a rendition of its own (at or below the stream's maxResolution) */
+  sourceListed: boolean;
+  renditions: { name: string; packager: LivePackager; healthy: boolean }[];
+}
 
 export interface PlaybackLogger {
   info(obj: object, msg?: string): void;
@@ -45,6 +53,10 @@ export interface PlaybackServerOptions {
   resolve: (playbackId: string) => PlaybackRoute | undefined;
   /** the stream's live packager, undefined when the stream is not live */
   packagerFor: (streamId: string) => LivePackager | undefined;
+  /** a transcoded rendition's packager by name ("720p"): /{playbackId}/{name}/... */
+  renditionFor?: (streamId: string, name: string) => LivePackager | undefined;
+  /** the stream's ladder (absent or undefined: the source is the only rendition) */
+  ladderFor?: (streamId: string) => LiveLadder | undefined;
   verifyToken: (token: string, playbackId: string) => Promise<boolean>;
   /** held blocking requests per stream (default 2000) and in total (default 20 000) */
   maxWaitersPerStream?: number;
@@ -66,6 +78,11 @@ export interface PlaybackServerOptions {
   /** the first request for a clip range (live or media) makes it a clip media */
   onClip?: (route: PlaybackRoute, range: ClipRange) => void;
   files?: PlaybackFileHandler;
+  /**
+   * Cluster: the stream is live on another node (no local packager): answer with that node's answer (proxied,
+   * cached). Undefined when no other node holds it either.
+   */
+  remoteLive?: (streamId: string) => Promise<((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined>;
 }
 
 type FileKind = PlaybackPath['file']['kind'];
@@ -81,9 +98,13 @@ interface Ctx {
   query: URLSearchParams;
   /** `?dvrMode=true` on a stream with DVR: the session's stored history */
   dvr?: SessionHistory;
+  /** a transcoded rendition's files (the session's stored history is the source's: not used for it) */
+  rendition?: string;
 }
 
 const NUM_RE = /^\d{1,12}$/;
+/** ONAIR_BENCH_HEADERS=1 (the bench only): blocking playlist answers carry x-onair-part-ready (ms since epoch) */
+const BENCH_HEADERS = process.env.ONAIR_BENCH_HEADERS === '1';
 /** Most requests carry no query: they share one empty (never mutated) parameter list. */
 const NO_QUERY: URLSearchParams = new URLSearchParams();
 
@@ -194,17 +215,34 @@ export class PlaybackServer {
       sendError(res, 404, 'not found', 'No such playback URL');
       return;
     }
-    if (entry.mediaId) return this.media(req, res, path, query, entry, suffix);
+    if (entry.mediaId) {
+      if ('rendition' in path && path.rendition !== undefined) {
+        sendError(res, 404, 'rendition not found', `Recorded media keep the source rendition only; there is no ${path.rendition}`);
+        return;
+      }
+      return this.media(req, res, path, query, entry, suffix);
+    }
     const packager = this.opts.packagerFor(entry.streamId);
     if (!packager) {
+      const remote = this.opts.remoteLive ? await this.opts.remoteLive(entry.streamId) : undefined;
+      if (remote) return remote(req, res);
       sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
       return;
     }
     const ctx: Ctx = { req, res, path, streamId: entry.streamId, packager, suffix, query };
+    if ('rendition' in path && path.rendition !== undefined) {
+      const rung = this.opts.renditionFor?.(entry.streamId, path.rendition);
+      if (!rung) {
+        sendError(res, 404, 'rendition not found', `The live stream has no ${path.rendition} rendition right now`);
+        return;
+      }
+      ctx.packager = rung;
+      ctx.rendition = path.rendition;
+    }
     if (query !== NO_QUERY && (query.has('start') || query.has('end')) && (path.file.kind === 'multivariant' || path.file.kind === 'playlist')) {
       return this.liveClip(ctx, entry);
     }
-    if (query !== NO_QUERY && query.get('dvrMode') === 'true') {
+    if (query !== NO_QUERY && query.get('dvrMode') === 'true' && !ctx.rendition) {
       const history = this.opts.sessionHistory?.(entry.streamId);
       if (history?.dvr) {
         ctx.dvr = history;
@@ -279,16 +317,36 @@ export class PlaybackServer {
       sendError(ctx.res, 412, 'stream not ready', 'The live stream has no media yet; retry in a moment');
       return;
     }
+    const rq = ctx.query === NO_QUERY ? { order: 'desc' as const } : parseRenditionQuery(ctx.query);
+    if ('error' in rq) {
+      sendError(ctx.res, 400, 'bad playback parameter', rq.error, NO_STORE);
+      return;
+    }
+    const variant = (uri: string, v: NonNullable<ReturnType<LivePackager['variantInfo']>>) => ({
+      uri,
+      bandwidth: v.bandwidth,
+      averageBandwidth: v.averageBandwidth,
+      codecs: v.codecs,
+      ...(v.resolution ? { resolution: v.resolution } : {}),
+      ...(v.frameRate !== undefined ? { frameRate: v.frameRate } : {}),
+      shortSide: v.resolution ? Math.min(v.resolution.width, v.resolution.height) : 0,
+      independent: v.independentSegments,
+    });
+    const candidates: ReturnType<typeof variant>[] = [];
+    // DVR playlists have the source's stored history: the ladder is live-only, so DVR lists the source alone
+    const ladder = ctx.dvr ? undefined : this.opts.ladderFor?.(ctx.streamId);
+    for (const r of ladder?.renditions ?? []) {
+      const v = r.healthy && r.packager.hasSegment ? r.packager.variantInfo() : undefined;
+      if (v) candidates.push(variant(`${ctx.path.playbackId}/${r.name}/${MEDIA_PLAYLIST_NAME}`, v));
+    }
+    // the source is listed when within maxResolution, and always when no rung is playable (ffmpeg down)
+    if (!ladder || ladder.sourceListed || candidates.length === 0) {
+      candidates.push(variant(`${ctx.path.playbackId}/${MEDIA_PLAYLIST_NAME}`, info));
+    }
+    const variants = selectRenditions(candidates, rq);
     const text = writeMultivariantPlaylist({
-      variants: [{
-        uri: `${ctx.path.playbackId}/${MEDIA_PLAYLIST_NAME}`,
-        bandwidth: info.bandwidth,
-        averageBandwidth: info.averageBandwidth,
-        codecs: info.codecs,
-        ...(info.resolution ? { resolution: info.resolution } : {}),
-        ...(info.frameRate !== undefined ? { frameRate: info.frameRate } : {}),
-      }],
-      independentSegments: info.independentSegments,
+      variants: variants.map(({ shortSide: _s, independent: _i, ...v }) => v),
+      independentSegments: variants.every((v) => v.independent),
       uriSuffix: ctx.suffix,
     });
     sendBody(ctx.res, PLAYLIST_TYPE, SHORT, text);
@@ -322,6 +380,12 @@ export class PlaybackServer {
       if (res.destroyed) return; // the player went away while we held its request
       // A satisfied blocking response describes that msn/part for good: cache it a little longer.
       cache = ok ? `public, max-age=${3 * packager.options.targetDurationS}` : SHORT;
+      if (BENCH_HEADERS && ok && part !== undefined) {
+        // bench/db-stall.ts: when the awaited part completed
+        // (a segment that closed before that part existed: the wait ended with the next segment's first part)
+        const readyAt = (packager.getPart(msn, part) ?? packager.getPart(msn + 1, 0))?.readyAt;
+        if (readyAt !== undefined) res.setHeader('x-onair-part-ready', String(readyAt));
+      }
     }
     if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
     if (ctx.dvr) {
@@ -334,7 +398,7 @@ export class PlaybackServer {
   private async init(ctx: Ctx, id: number): Promise<void> {
     const data = ctx.packager.getInit(id);
     if (!data) {
-      const key = this.opts.sessionHistory?.(ctx.streamId)?.initKey(id);
+      const key = ctx.rendition ? undefined : this.opts.sessionHistory?.(ctx.streamId)?.initKey(id);
       if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Init segment ${id}`);
       sendError(ctx.res, 404, 'not found', `No init segment ${id}`);
       return;
@@ -355,7 +419,7 @@ export class PlaybackServer {
     }
     if (!data) {
       // behind the live window: the session's stored history (DVR, clips)
-      const key = this.opts.sessionHistory?.(ctx.streamId)?.segmentKey(msn);
+      const key = ctx.rendition ? undefined : this.opts.sessionHistory?.(ctx.streamId)?.segmentKey(msn);
       if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Segment ${msn}`);
       sendError(ctx.res, 404, 'not found', `Segment ${msn} is not available`, ERROR_CACHE);
       return;

@@ -151,6 +151,46 @@ export interface MediaSegmentsTable {
   init_key: string;
 }
 
+/** A node of a cluster on one Postgres (src/cluster/): one row per process start, kept alive by its heartbeat. */
+export interface ClusterNodesTable {
+  node_id: string;
+  name: string;
+  /** where other nodes reach its playback listener */
+  internal_url: string;
+  /** epoch ms (database clock) until which the node counts as alive */
+  lease_until_ms: number;
+  started_ms: number;
+}
+
+/** A live session and its owner node (src/cluster/); what a next owner needs to continue it. */
+export interface LiveSessionsTable {
+  stream_id: string;
+  node_id: string;
+  node_name: string;
+  internal_url: string;
+  /** epoch ms (database clock) until which the owner holds the session */
+  lease_until_ms: number;
+  /** 'preparing' | 'active' | 'disconnected' */
+  state: string;
+  /** seconds, copied from the stream when the session started */
+  reconnect_window: number;
+  /** epoch ms (database clock) when the publisher went (state disconnected) */
+  disconnected_ms: number | null;
+  /** the recording media of the session */
+  media_id: string | null;
+  /** the media sequence number the next segment takes */
+  next_msn: number | null;
+  /** the output timeline's newest dts (90 kHz) */
+  timeline_dts: number | null;
+  /** EXT-X-PROGRAM-DATE-TIME (epoch ms) of the end of the newest media published */
+  pdt_end_ms: number | null;
+  discontinuities: number;
+  /** recording manifest rows written so far and their seconds (a continuing recorder appends after them) */
+  record_seq: number;
+  record_s: number;
+  started_at: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   access_tokens: AccessTokensTable;
@@ -164,4 +204,6 @@ export interface Database {
   media: MediaTable;
   media_playback_ids: MediaPlaybackIdsTable;
   media_segments: MediaSegmentsTable;
+  cluster_nodes: ClusterNodesTable;
+  live_sessions: LiveSessionsTable;
 }

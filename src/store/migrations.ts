@@ -159,12 +159,51 @@ function media(engine: Engine): Migration {
   };
 }
 
+/**
+ * Cluster state (src/cluster/): the nodes with their heartbeat leases, and each live session's owner node with its
+ * lease and what a next owner needs to continue it (recording media, media sequence, timeline, discontinuities).
+ */
+function cluster(engine: Engine): Migration {
+  const dbl = engine === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('cluster_nodes')
+        .addColumn('node_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('internal_url', 'text', (c) => c.notNull())
+        .addColumn('lease_until_ms', 'bigint', (c) => c.notNull())
+        .addColumn('started_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('live_sessions')
+        .addColumn('stream_id', 'text', (c) => c.primaryKey())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('node_name', 'text', (c) => c.notNull())
+        .addColumn('internal_url', 'text', (c) => c.notNull())
+        .addColumn('lease_until_ms', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reconnect_window', 'integer', (c) => c.notNull())
+        .addColumn('disconnected_ms', 'bigint')
+        .addColumn('media_id', 'text')
+        .addColumn('next_msn', 'bigint')
+        .addColumn('timeline_dts', 'bigint')
+        .addColumn('pdt_end_ms', 'bigint')
+        .addColumn('discontinuities', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('record_seq', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('record_s', dbl, (c) => c.notNull().defaultTo(0))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('live_sessions_node').on('live_sessions').column('node_id').execute();
+    },
+  };
+}
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       '0001_initial': initial(this.engine), '0002_playback_access_restrictions': playbackAccessRestrictions,
       '0003_media': media(this.engine),
+      '0004_cluster': cluster(this.engine),
     };
   }
 }

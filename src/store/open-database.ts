@@ -19,6 +19,11 @@ export interface OpenedDatabase {
 export function openDatabase(database: string): OpenedDatabase {
   if (isPostgresUrl(database)) {
     const pool = new pg.Pool({ connectionString: database, max: 10 });
+    // an idle connection that Postgres drops (a restart) errors here: the pool discards it and opens a new one on the
+    // next query; without a listener the 'error' event would end the process
+    pool.on('error', () => undefined);
+    // the same for a connection in use (its query fails and the pool drops it when it is released)
+    pool.on('connect', (client) => { client.on('error', () => undefined); });
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres' };
   }
   mkdirSync(dirname(database), { recursive: true });

@@ -132,8 +132,20 @@ export class Store implements MediaStore {
     });
   }
 
+  /**
+   * Cluster (Postgres): this node restarted, so the sessions its earlier run held are over; they are reset with the
+   * rest by resetLiveStatuses (their recordings completed by the media plane's recovery).
+   */
+  async forgetNodeSessions(nodeName: string): Promise<void> {
+    await this.db.deleteFrom('live_sessions').where('node_name', '=', nodeName).execute();
+    await this.db.deleteFrom('cluster_nodes').where('name', '=', nodeName).execute();
+  }
+
   async resetLiveStatuses(): Promise<void> {
-    const rows = await this.db.selectFrom('live_streams').select('stream_id').where('status', 'in', ['preparing', 'active']).execute();
+    // a session with a live_sessions row belongs to a node of the cluster (alive, or adopted when its lease expires)
+    const rows = await this.db.selectFrom('live_streams').select('stream_id').where('status', 'in', ['preparing', 'active'])
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('live_sessions').select('live_sessions.stream_id').whereRef('live_sessions.stream_id', '=', 'live_streams.stream_id'))))
+      .execute();
     // a crash ended these sessions without a word: say the publisher went, then that the stream is idle
     for (const r of rows) {
       await this.recordLifecycle(r.stream_id, undefined, 'video.live_stream.disconnected');

@@ -69,14 +69,19 @@ export async function enqueueEvent(db: Db, ev: BuiltEvent, nowMs: number): Promi
 }
 
 /**
- * Deliveries that may go out now: pending, due, and the oldest pending one of their (endpoint, stream),
- * so one stream's events reach each endpoint in order.
+ * Claim due head-of-line deliveries for this worker, so that any number of workers (nodes of a cluster, on one
+ * Postgres) deliver each once and in order: the claim moves the row's `next_attempt_ms` to `leaseUntilMs`, which
+ * hides it from every other worker (it is not due) while it stays pending (so the next delivery of its stream
+ * and endpoint is not a head either). On Postgres the rows are picked `FOR UPDATE SKIP LOCKED`, so concurrent
+ * claims never wait on each other nor take the same row; a claim that races a commit is re-checked by Postgres
+ * against the committed row (its `next_attempt_ms` is then in the future). A worker that dies mid-delivery
+ * leaves its rows claimed until `leaseUntilMs`, then any worker retries them (at-least-once: a receiver may see
+ * an event again only when a node died between the receiver's answer and the row's update). On SQLite (one
+ * process) the same statement runs without the lock clause.
  */
-export async function dueDeliveries(db: Db, nowMs: number, limit: number): Promise<DueDelivery[]> {
-  const rows = await db.selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
-    .select(['d.id', 'd.event_id', 'd.attempts', 'd.created_ms', 'w.url', 'w.secret', 'e.body'])
+export async function claimDeliveries(db: Db, engine: 'sqlite' | 'postgres', nowMs: number, leaseUntilMs: number, limit: number): Promise<DueDelivery[]> {
+  let pick = db.selectFrom('webhook_deliveries as d')
+    .select('d.id')
     .where('d.state', '=', 'pending')
     .where('d.next_attempt_ms', '<=', nowMs)
     .where(({ not, exists, selectFrom }) => not(exists(
@@ -86,20 +91,39 @@ export async function dueDeliveries(db: Db, nowMs: number, limit: number): Promi
         .where('p.state', '=', 'pending')
         .whereRef('p.id', '<', 'd.id'),
     )))
-    .orderBy('d.id').limit(limit).execute();
+    .orderBy('d.id').limit(limit);
+  if (engine === 'postgres') pick = pick.forUpdate().skipLocked();
+  const claimed = await db.updateTable('webhook_deliveries')
+    .set({ next_attempt_ms: leaseUntilMs })
+    .where('id', 'in', pick)
+    .where('state', '=', 'pending')
+    .returning('id')
+    .execute();
+  if (claimed.length === 0) return [];
+  const rows = await db.selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+    .select(['d.id', 'd.event_id', 'd.attempts', 'd.created_ms', 'w.url', 'w.secret', 'e.body'])
+    .where('d.id', 'in', claimed.map((r) => Number(r.id)))
+    .orderBy('d.id').execute();
   return rows.map((r) => ({ id: Number(r.id), eventId: r.event_id, attempts: Number(r.attempts), createdMs: Number(r.created_ms), url: r.url, secret: r.secret, body: r.body }));
 }
 
+/** Give a claimed delivery back (worker shutting down): due again at `nowMs`, for any worker. */
+export async function releaseClaim(db: Db, id: number, nowMs: number): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ next_attempt_ms: nowMs }).where('id', '=', id).where('state', '=', 'pending').execute();
+}
+
 export async function markDelivered(db: Db, id: number, attempts: number): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts, delivered_at: new Date().toISOString(), last_error: null }).where('id', '=', id).execute();
+  await db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts, delivered_at: new Date().toISOString(), last_error: null }).where('id', '=', id).where('state', '=', 'pending').execute();
 }
 
 export async function markRetry(db: Db, id: number, attempts: number, nextAttemptMs: number, error: string): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ attempts, next_attempt_ms: nextAttemptMs, last_error: error.slice(0, 500) }).where('id', '=', id).execute();
+  await db.updateTable('webhook_deliveries').set({ attempts, next_attempt_ms: nextAttemptMs, last_error: error.slice(0, 500) }).where('id', '=', id).where('state', '=', 'pending').execute();
 }
 
 export async function markFailed(db: Db, id: number, attempts: number, error: string): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_error: error.slice(0, 500) }).where('id', '=', id).execute();
+  await db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_error: error.slice(0, 500) }).where('id', '=', id).where('state', '=', 'pending').execute();
 }
 
 /** The earliest next attempt among pending deliveries (for the worker's timer), or undefined. */

@@ -46,7 +46,8 @@ describe('metrics, Grafana dashboard, Prometheus config', () => {
     const byName = new Map(families.map((f) => [f.name, f]));
     for (const name of ['onair_streams', 'onair_webhook_queue_depth', 'onair_live_sessions', 'onair_api_requests_total', 'onair_playback_requests_total',
       'onair_playback_held_requests', 'onair_webhook_deliveries_total', 'onair_process_resident_memory_bytes', 'onair_nodejs_eventloop_lag_p99_seconds',
-      'onair_stream_viewers', 'onair_stream_ingest_frames']) {
+      'onair_stream_viewers', 'onair_stream_ingest_frames', 'onair_stream_ingest_bitrate_bps', 'onair_stream_ingest_fps', 'onair_packager_segments_total',
+      'onair_playback_blocking_waits_total', 'onair_playback_blocking_wait_seconds_total', 'onair_webhook_delivery_failures_total', 'onair_webhook_delivery_seconds']) {
       assert.ok(byName.has(name), `missing ${name}`);
     }
     const streams = byName.get('onair_streams')!;

@@ -63,6 +63,8 @@ export interface TestServer {
   restart(): Promise<void>;
   /** kill -9 (no shutdown at all) and start again with the same settings */
   crashAndRestart(): Promise<void>;
+  /** kill -9 (no shutdown at all) and leave it down (`restart()` starts it again) */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,6 +145,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         await exited;
       }
       await launch();
+    },
+    async crash() {
+      const proc = child;
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
     },
     async stop() {
       await kill();

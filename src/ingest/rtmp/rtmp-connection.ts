@@ -180,6 +180,7 @@ export class RtmpConnection {
         if (step.send) this.socket.write(step.send);
         if (!step.done) return;
         this.state = 'connecting';
+        this.log.debug({ handshake: this.handshake.complex ? 'digest (FP9)' : 'simple' }, 'rtmp handshake done');
         if (step.rest === undefined || step.rest.length === 0) return;
         data = step.rest;
       }
@@ -228,7 +229,9 @@ export class RtmpConnection {
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         this.countCommand();
-        this.onCommand(msg, decodeCommand(msg.type, msg.payload));
+        const cmd = decodeCommand(msg.type, msg.payload);
+        if (this.log.isLevelEnabled('debug')) this.log.debug(describeCommand(cmd), 'rtmp command');
+        this.onCommand(msg, cmd);
         return;
       case MessageType.DataAmf0:
       case MessageType.DataAmf3:
@@ -429,4 +432,22 @@ export class RtmpConnection {
       this.close(err instanceof ProtocolError ? `protocol error: ${err.code}` : 'internal error');
     }
   }
+}
+
+/** What an encoder sent, for debug logs: the command, its transaction, its connect properties and its arguments, with
+ * stream keys (publish/releaseStream/FCPublish/FCUnpublish names, tcUrl/app query strings) redacted. */
+function describeCommand(cmd: RtmpCommand): Record<string, unknown> {
+  const keyed = cmd.name === 'publish' || cmd.name === 'releaseStream' || cmd.name === 'FCPublish' || cmd.name === 'FCUnpublish' || cmd.name === 'play';
+  const redact = (v: unknown) => (typeof v === 'string' ? (v.length > 0 ? `<redacted ${v.length} chars>` : '') : v);
+  const stripQuery = (v: unknown) => (typeof v === 'string' ? v.replace(/\?.*$/, (q) => (q ? '?<redacted>' : '')) : v);
+  const out: Record<string, unknown> = { command: cmd.name, transactionId: cmd.transactionId };
+  if (cmd.name === 'connect' && cmd.object !== null && typeof cmd.object === 'object' && !Array.isArray(cmd.object)) {
+    const o = cmd.object as Record<string, unknown>;
+    out.connect = {
+      app: stripQuery(o.app), tcUrl: stripQuery(o.tcUrl), flashVer: o.flashVer, type: o.type, objectEncoding: o.objectEncoding,
+      ...(Array.isArray(o.fourCcList) ? { fourCcList: o.fourCcList } : {}),
+    };
+  }
+  out.args = keyed ? cmd.args.map((a, i) => (i === 0 ? redact(a) : a)) : cmd.args.map((a) => (typeof a === 'string' && a.length > 200 ? `${a.slice(0, 200)}…` : a));
+  return out;
 }

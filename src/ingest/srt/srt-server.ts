@@ -135,6 +135,11 @@ export class SrtServer extends EventEmitter {
     const listener = this.listener;
     if (!listener) return;
     const closeSocket = (reason: string): void => listener.close(socket, reason);
+    if (this.log.isLevelEnabled('debug')) {
+      // what the caller negotiated: its stream id (the publish id, or the playback id it requests) and the TSBPD latency
+      const st = listener.stats(socket);
+      this.log.debug({ socket, mode, srtStreamId: id, peer, latencyMs: st ? (mode === 'publish' ? st.msRcvTsbPdDelay : st.msSndTsbPdDelay) : undefined, rttMs: st?.msRTT }, 'srt caller accepted');
+    }
     if (mode === 'publish') {
       const publisher = new SrtPublisher({
         socket,

@@ -5,7 +5,7 @@ import { buildFragment, buildInitSegment, type FragmentTrack } from '../../proto
 import { writeMediaPlaylist, type MediaPlaylist } from '../../protocols/hls/index.js';
 import { AvailabilityWaiters } from './availability-waiters.js';
 import type { GopInfo, LivePart, LiveSegment, VariantInfo } from './live-segment.js';
-import { forcedSegmentCuts, longGopSessions, packagerGopSeconds, packagerTargetDuration } from './packager-metrics.js';
+import { forcedSegmentCuts, longGopSessions, packagerGopSeconds, packagerTargetDuration, segmentsProduced } from './packager-metrics.js';
 import { buildMediaPlaylist } from './packager-playlist.js';
 import {
   resolvePackagerOptions, type ClosedSegment, type LivePackagerOptions, type ResolvedPackagerOptions,
@@ -74,6 +74,10 @@ export class LivePackager extends EventEmitter implements FrameSink {
     this.hooks = { logger: options?.logger, onSegment: options?.onSegment, onInit: options?.onInit };
     this.nextMsn = this.options.firstMsn;
     this.nextInitId = this.options.firstMsn;
+    if (options?.continuesAfter) {
+      this.discontinuityNext = true;
+      this.discontinuitySequence = Math.max(0, options.continuesAfter.discontinuities - 1);
+    }
   }
 
   // ---- FrameSink ----
@@ -156,6 +160,14 @@ export class LivePackager extends EventEmitter implements FrameSink {
 
   get currentInitId(): number | undefined {
     return this.init?.id;
+  }
+
+  /**
+   * Wall clock (ms) and rebased dts of the current run's first frame: EXT-X-PROGRAM-DATE-TIME is
+   * wall + (dts - anchor dts) / 90. The ladder's renditions reuse it so the same segment has the same date.
+   */
+  get clockAnchor(): { readonly wall: number; readonly dts: number } {
+    return this.anchor;
   }
 
   /** EXT-X-TARGETDURATION, seconds: final once `gopInfo.targetFixed` (after the first segment when measured). */
@@ -429,6 +441,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     if (!this.options.targetFixed) this.fixTarget(seg);
     if (!this.reportedSession) this.reportSession(seg);
     this.segments.push(seg);
+    segmentsProduced.inc();
     this.trimWindow();
     this.version++;
     const onSegment = this.hooks.onSegment;
@@ -564,6 +577,8 @@ export class LivePackager extends EventEmitter implements FrameSink {
  */
 class PartBytes implements LivePart {
   readonly size: number;
+  /** wall clock (ms) when the part completed: the bench's x-onair-part-ready header */
+  readonly readyAt = Date.now();
   private joined: Buffer | undefined;
 
   constructor(

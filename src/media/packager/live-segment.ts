@@ -15,6 +15,8 @@ export interface LivePart {
   readonly chunks: Buffer[];
   /** total bytes */
   readonly size: number;
+  /** wall clock (ms) when the part completed (ONAIR_BENCH_HEADERS=1 sends it as x-onair-part-ready) */
+  readonly readyAt?: number;
   /**
    * The part as one buffer: joined on the first read (the first viewer), then kept, and `chunks`
    * becomes `[data]`. Parts nobody fetches are never copied.

@@ -28,3 +28,9 @@ export const forcedSegmentCuts = new Counter({
   help: 'Segments cut without a keyframe because a GOP was longer than the fixed target duration allows',
   registers: [registry],
 });
+
+export const segmentsProduced = new Counter({
+  name: 'onair_packager_segments_total',
+  help: 'LL-HLS segments closed by the live packagers (every rendition)',
+  registers: [registry],
+});

@@ -47,6 +47,11 @@ export interface LivePackagerOptions {
    * so a later session of the same playback id never reuses a URL that a cache holds as immutable.
    */
   firstMsn?: number;
+  /**
+   * The first segment follows media another packager served (a session taken over from another node): it starts
+   * with EXT-X-DISCONTINUITY and EXT-X-DISCONTINUITY-SEQUENCE starts at this count of earlier discontinuities.
+   */
+  continuesAfter?: { discontinuities: number };
   /** Warnings (long GOP, segments cut inside a GOP) and hook failures go here; pass a child with the stream id. */
   logger?: Logger;
   /** Called once per segment when it closes, with the packager's buffers (no copy). Errors are logged, not thrown. */

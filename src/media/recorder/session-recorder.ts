@@ -40,6 +40,11 @@ export interface SessionRecorderOptions {
   /** observers for metrics */
   onWrite?: (bytes: number) => void;
   onFailure?: (reason: string) => void;
+  /**
+   * Continue a recording another node started (cluster takeover): same media, manifest rows after the stored ones
+   * (`load` reads them when the first write happens); the first segment here starts with a discontinuity.
+   */
+  resume?: { mediaId: string; load(): Promise<{ nextSeq: number; durationS: number }> };
 }
 
 const DEFAULT_MAX_PENDING = 256 * 1024 * 1024;
@@ -66,11 +71,15 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
   private configs = new Map<string, TrackConfig>();
   private readonly log: Logger;
   private readonly maxPending: number;
+  /** a continued recording: manifest seq and seconds stored before this node took over */
+  private seqBase = 0;
+  private baseS = 0;
 
   constructor(private readonly opts: SessionRecorderOptions) {
     this.log = opts.logger.child({ module: 'recorder', streamId: opts.streamId });
     this.maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING;
     if (!opts.record) this.prefix = `dvr/${opts.streamId}/${Date.now().toString(36)}${(dvrSessionCounter++).toString(36)}/source`;
+    else if (opts.resume) this.mediaId = opts.resume.mediaId;
   }
 
   /** Where this session's objects go (`media/<mediaId>/source` or the DVR scratch prefix). */
@@ -122,13 +131,13 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
     if (seg.durationS > 0.1) this.peakBps = Math.max(this.peakBps, Math.round((size * 8) / seg.durationS));
     this.enqueue(size, async () => {
       const prefix = await this.ensurePrefix();
-      const key = `${prefix}/seg-${seq}.m4s`;
+      const key = `${prefix}/seg-${seq + this.seqBase}.m4s`;
       const initKey = this.inits.get(seg.initId) ?? `${prefix}/init-${seg.initId}.mp4`;
       await this.opts.segments.put(key, seg.parts);
       if (this.opts.record && this.mediaId) {
         await this.opts.store.addMediaSegment({
-          mediaId: this.mediaId, rendition: this.rendition, seq, msn: seg.msn, durationS: seg.durationS, key, size,
-          discontinuity: seg.discontinuity, programDateTime: new Date(seg.programDateTime).toISOString(), initKey,
+          mediaId: this.mediaId, rendition: this.rendition, seq: seq + this.seqBase, msn: seg.msn, durationS: seg.durationS, key, size,
+          discontinuity: seg.discontinuity || (seq === 0 && this.seqBase > 0), programDateTime: new Date(seg.programDateTime).toISOString(), initKey,
         });
       }
       this.segments.push({
@@ -143,6 +152,14 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
 
   private async ensurePrefix(): Promise<string> {
     if (this.prefix) return this.prefix;
+    if (this.opts.resume) {
+      const { nextSeq, durationS } = await this.opts.resume.load();
+      this.seqBase = nextSeq;
+      this.baseS = durationS;
+      this.prefix = `media/${this.opts.resume.mediaId}/${this.rendition}`;
+      this.log.info({ mediaId: this.mediaId, nextSeq }, 'recording continues (taken over from another node)');
+      return this.prefix;
+    }
     const mediaId = await this.opts.store.createRecordingMedia(this.opts.streamId);
     this.mediaId = mediaId;
     this.prefix = `media/${mediaId}/${this.rendition}`;
@@ -193,13 +210,26 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
         return;
       }
       if (this.failed || !this.mediaId) return;
-      await this.opts.store.completeMedia(this.mediaId, completionOf(this.totalS, this.configs, this.totalBytes, this.peakBps));
+      if (this.opts.resume && !this.prefix) await this.ensurePrefix(); // nothing written here: the stored part's length counts
+      await this.opts.store.completeMedia(this.mediaId, completionOf(this.totalS + this.baseS, this.configs, this.totalBytes, this.peakBps));
       this.log.info({ mediaId: this.mediaId, durationS: Math.round(this.totalS * 10) / 10, segments: this.seq }, 'recording complete');
     }).catch((err) => this.log.error({ err, mediaId: this.mediaId }, 'could not complete the recording'));
   }
 
   close(): void {
     this.end();
+  }
+
+  /**
+   * Another node continues the session (cluster takeover): every queued write lands, then the recorder stops
+   * without completing the media (the next owner does).
+   */
+  handOver(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      this.endedPromise = this.chain.then(() => undefined);
+    }
+    return this.endedPromise ?? this.chain.then(() => undefined);
   }
 
   /** The media was deleted while recording: nothing more is written or announced (the live stream plays on). */

@@ -1,0 +1,212 @@
+/**
+ * ClusterNode on a real Postgres: session claims (busy, takeover from a dead or disconnected owner), the expiry
+ * sweep adopting a dead node's session exactly once among racing nodes, the lease deciding a split (the loser
+ * is told it lost), and the LISTEN/NOTIFY bus surviving the loss of its connection.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { sql } from 'kysely';
+import pgLib from 'pg';
+import { Store } from '../../../src/store/store.js';
+import { ClusterNode, type ClusterStore, type LocalSessionState } from '../../../src/cluster/cluster-node.js';
+import type { BusMessage } from '../../../src/cluster/pg-bus.js';
+import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { waitFor } from '../../helpers/ports.js';
+
+let pg: TestPostgres;
+let url: string;
+let store: Store;
+const nodes: ClusterNode[] = [];
+const log = pino({ level: 'silent' });
+const pgClient = pgLib.Client;
+
+before(async () => {
+  pg = await startPostgres();
+  url = await pg.createDatabase();
+  store = await Store.open(url);
+});
+
+after(async () => {
+  for (const n of nodes) await n.stop();
+  await store?.close();
+  await pg?.stop();
+});
+
+interface Probe {
+  node: ClusterNode;
+  local: Map<string, LocalSessionState>;
+  lost: string[];
+  released: string[];
+  messages: BusMessage[];
+  resyncs: number;
+  lifecycle: string[];
+  completed: string[];
+}
+
+/** A node with recording hooks; heartbeats run only when the test calls them (heartbeatMs is long). */
+async function makeNode(name: string, opts: { leaseMs?: number; heartbeatMs?: number; releaseAnswer?: LocalSessionState } = {}): Promise<Probe> {
+  const p: Partial<Probe> = { local: new Map(), lost: [], released: [], messages: [], resyncs: 0, lifecycle: [], completed: [] };
+  const cstore: ClusterStore = {
+    db: store.db,
+    recordLifecycle: async (streamId, status, event) => { p.lifecycle!.push(`${streamId}:${event.replace('video.live_stream.', '')}${status ? `:${status}` : ''}`); },
+    completeMediaFromManifest: async (mediaId) => { p.completed!.push(mediaId); },
+  };
+  const node = new ClusterNode({
+    databaseUrl: url, store: cstore, logger: log, name, internalUrl: `http://${name}:1`,
+    leaseMs: opts.leaseMs ?? 400, heartbeatMs: opts.heartbeatMs ?? 3_600_000, timeScale: 0.01,
+    localSessions: () => p.local!,
+    lost: (id) => { p.lost!.push(id); p.local!.delete(id); },
+    release: async (id) => { p.released!.push(id); p.local!.delete(id); return opts.releaseAnswer; },
+    message: async (m) => { p.messages!.push(m); },
+    resync: () => { p.resyncs!++; },
+  });
+  await node.start();
+  nodes.push(node);
+  p.node = node;
+  return p as Probe;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('claims: one owner per stream; a disconnected session moves to the node the encoder came back to', async () => {
+  const x = await makeNode('x1', { releaseAnswer: { state: 'disconnected', nextMsn: 500, timelineDts: 9_000_000, mediaId: 'm-1' } });
+  const y = await makeNode('y1');
+  const first = await x.node.claim('s1', 60);
+  assert.deepEqual(first, { ok: true });
+  x.local.set('s1', { state: 'active' });
+  const refused = await y.node.claim('s1', 60);
+  assert.equal(refused.ok, false);
+  assert.match((refused as { message: string }).message, /x1/);
+  assert.deepEqual(await y.node.ownerOf('s1', true), { nodeId: x.node.nodeId, url: 'http://x1:1' });
+
+  await x.node.sessionState('s1', 'disconnected');
+  const taken = await y.node.claim('s1', 60);
+  assert.equal(taken.ok, true);
+  assert.deepEqual(x.released, ['s1'], 'the old owner was asked to release');
+  assert.deepEqual((taken as { resume?: unknown }).resume, { discontinuities: 1, mediaId: 'm-1', nextMsn: 500, timelineDts: 9_000_000 });
+  assert.equal((await x.node.ownerOf('s1', true))?.nodeId, y.node.nodeId);
+  assert.equal(x.lifecycle.length + y.lifecycle.length, 0, 'a live handover writes no lifecycle events itself');
+});
+
+test('a dead node\'s session is adopted by exactly one of the racing nodes, then ends once after the window', async () => {
+  const dead = await makeNode('dead2', { leaseMs: 300 });
+  const sweepers = await Promise.all(['a2', 'b2', 'c2'].map((n) => makeNode(n, { leaseMs: 3000 })));
+  assert.deepEqual(await dead.node.claim('s2', 60), { ok: true }); // 60 s window x 0.01 = 600 ms
+  await dead.node.sessionState('s2', 'active', { mediaId: 'media-2', nextMsn: 100 });
+  await sleep(450); // its lease runs out (nobody renews it)
+  await Promise.all(sweepers.map((s) => s.node.sweep()));
+  await Promise.all(sweepers.map((s) => s.node.sweep()));
+  const adopters = sweepers.filter((s) => s.node.holdsOrphan('s2'));
+  assert.equal(adopters.length, 1, 'exactly one node adopts');
+  // (the sessions earlier tests left behind are adopted too: look at this one's)
+  const all = () => sweepers.flatMap((s) => s.lifecycle).filter((e) => e.startsWith('s2:'));
+  assert.deepEqual(all(), ['s2:disconnected']);
+  await waitFor('idle after the window', () => (all().length === 2 ? true : undefined), 5000, 20);
+  assert.deepEqual(all(), ['s2:disconnected', 's2:idle:idle']);
+  assert.deepEqual(sweepers.flatMap((s) => s.completed).filter((m) => m === 'media-2'), ['media-2']);
+  assert.equal(await adopters[0]!.node.ownerOf('s2', true), undefined, 'the session row is gone');
+  await sleep(100);
+  assert.equal(all().length, 2, 'ended once');
+});
+
+test('an encoder coming back inside the window takes the adopted session over with its media and sequence', async () => {
+  const dead = await makeNode('dead3', { leaseMs: 300 });
+  const keeper = await makeNode('keeper3', { leaseMs: 3000 });
+  const comeback = await makeNode('comeback3', { leaseMs: 3000 });
+  await dead.node.claim('s3', 6000); // a long window: the adopter holds it
+  await dead.node.sessionState('s3', 'active', { mediaId: 'media-3', nextMsn: 1000, timelineDts: 90_000 * 50 });
+  await sleep(450);
+  await keeper.node.sweep();
+  assert.ok(keeper.node.holdsOrphan('s3'));
+  const r = await comeback.node.claim('s3', 6000);
+  assert.equal(r.ok, true);
+  const resume = (r as { resume?: { mediaId?: string; nextMsn?: number; timelineDts?: number } }).resume!;
+  assert.equal(resume.mediaId, 'media-3');
+  // the dead owner may have published past its last report: the sequence and timeline skip ahead, never back
+  assert.ok(resume.nextMsn! > 1000, String(resume.nextMsn));
+  assert.ok(resume.timelineDts! > 90_000 * 50);
+  await waitFor('the keeper lets go', () => (!keeper.node.holdsOrphan('s3') ? true : undefined), 3000, 20);
+  assert.deepEqual(keeper.lifecycle.filter((e) => e.startsWith('s3:')), ['s3:disconnected']);
+  assert.ok(!keeper.completed.includes('media-3'), 'the recording is not completed: it continues');
+});
+
+test('after a split the lease decides: the old owner is told it lost the session', async () => {
+  const x = await makeNode('x4', { leaseMs: 300 });
+  const y = await makeNode('y4', { leaseMs: 3000 });
+  await x.node.claim('s4', 60);
+  x.local.set('s4', { state: 'active' });
+  await sleep(450); // x could not renew (a network split)
+  const r = await y.node.claim('s4', 60); // the encoder reached y: x's lease is over
+  assert.equal(r.ok, true);
+  assert.deepEqual(y.lifecycle.filter((e) => e.startsWith('s4:')), ['s4:disconnected']);
+  await x.node.heartbeat(); // the split heals
+  assert.deepEqual(x.lost, ['s4']);
+  assert.equal((await y.node.ownerOf('s4', true))?.nodeId, y.node.nodeId);
+});
+
+test('the bus carries messages between nodes and comes back (with a resync) when its connection is cut', async () => {
+  const x = await makeNode('x5');
+  const y = await makeNode('y5');
+  await x.node.broadcast({ type: 'playback-ids' });
+  await waitFor('message on y', () => (y.messages.some((m) => m.type === 'playback-ids') ? true : undefined), 3000, 20);
+  assert.equal(x.messages.length, 0, 'a node ignores its own messages');
+  // cut every LISTEN connection (as a Postgres restart would)
+  await sql`select pg_terminate_backend(pid) from pg_stat_activity where query like 'LISTEN%' and pid <> pg_backend_pid()`.execute(store.db);
+  await waitFor('resync', () => (y.resyncs > 0 && y.node.bus.listening ? true : undefined), 10_000, 50);
+  await x.node.broadcast({ type: 'stream', streamId: 'after-cut' });
+  await waitFor('message after the cut', () => (y.messages.some((m) => m.streamId === 'after-cut') ? true : undefined), 3000, 20);
+  // requests are answered across nodes
+  const answer = await x.node.request(y.node.nodeId, { type: 'finish', streamId: 'nothing-here' }, 3000);
+  assert.deepEqual(answer, {});
+});
+
+test('Postgres unreachable for longer than the leases: no node takes another\'s live session when it comes back', async () => {
+  // x renews more slowly than y sweeps: without care, y would sweep before x renewed after the outage
+  const x = await makeNode('x6', { leaseMs: 400, heartbeatMs: 300 });
+  const y = await makeNode('y6', { leaseMs: 400, heartbeatMs: 100 });
+  assert.deepEqual(await x.node.claim('s6', 60), { ok: true });
+  x.local.set('s6', { state: 'active' });
+  const dbName = new URL(url).pathname.slice(1);
+  const admin = new pgClient({ connectionString: pg.url() });
+  await admin.connect();
+  try {
+    // the database goes away: no new connections, every open one is cut (as a restart does)
+    await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS false`);
+    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
+    await sleep(1200); // three leases
+    await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
+  } finally {
+    await admin.end();
+  }
+  await waitFor('both buses back', () => (x.resyncs > 0 && y.resyncs > 0 ? true : undefined), 15_000, 50);
+  await sleep(1000); // heartbeats and sweeps run again
+  assert.deepEqual(x.lost, [], 'the owner lost its session to the outage');
+  assert.ok(!y.node.holdsOrphan('s6'), 'another node adopted a live session after the outage');
+  assert.deepEqual(y.lifecycle.filter((e) => e.startsWith('s6:')), []);
+  assert.equal((await y.node.ownerOf('s6', true))?.nodeId, x.node.nodeId);
+});
+
+test('a node whose clock runs seconds ahead does not see live sessions as expired (leases use the database clock)', async () => {
+  const x = await makeNode('x7', { leaseMs: 1000 });
+  const y = await makeNode('y7', { leaseMs: 1000 });
+  assert.deepEqual(await x.node.claim('s7', 60), { ok: true });
+  const realNow = Date.now;
+  Date.now = () => realNow() + 5000; // y's clock is 5 s ahead
+  try {
+    await y.node.sweep();
+    assert.ok(!y.node.holdsOrphan('s7'));
+    const r = await y.node.claim('s7', 60);
+    assert.equal(r.ok, false, 'a live session was taken by the node with the fast clock');
+  } finally {
+    Date.now = realNow;
+  }
+  Date.now = () => realNow() - 5000; // and x's clock 5 s behind: its lease still runs out on time for the others
+  try {
+    await sleep(1100);
+    await y.node.sweep();
+  } finally {
+    Date.now = realNow;
+  }
+  assert.ok(y.node.holdsOrphan('s7'), 'the expired session was not adopted');
+});
