@@ -264,6 +264,8 @@ test('beyond --max-transcodes a stream is served as passthrough, logged and coun
 function runWithInput(cmd: string, args: string[], input: Buffer): Promise<{ stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = execFile(cmd, args, { encoding: 'utf8', timeout: 20_000 }, (err, stdout) => (err ? reject(err) : resolve({ stdout })));
+    // ffprobe may stop reading once it has what it asked for (-read_intervals): a closed pipe is not an error here
+    child.stdin!.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') reject(err); });
     child.stdin!.end(input);
   });
 }
