@@ -9,6 +9,7 @@
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { withServer, type BenchContext } from './lib/bench-context.js';
+import { cpuSecondsBetween, snapshotCpu } from './lib/proc-cpu.js';
 import { percentile, row, type ResultRow } from './lib/results.js';
 import { StreamFarm } from './lib/stream-farm.js';
 import { sleep } from './lib/wait.js';
@@ -227,19 +228,24 @@ export async function measureDbStall(ctx: BenchContext): Promise<ResultRow[]> {
       await sleep(warmupMs);
       const quiet = new Samples();
       current = quiet;
+      const cpu0 = snapshotCpu(server.rootPid());
       await sleep(windowMs);
+      const cpu1 = snapshotCpu(server.rootPid());
       const loaded = new Samples();
       let loading = true;
       current = loaded;
       const loadRun = apiLoad(onair!, API_RATE, () => loading);
       await sleep(windowMs);
+      const cpu2 = snapshotCpu(server.rootPid());
       loading = false;
       current = undefined;
       const load = await loadRun;
+      // onair's CPU for the API traffic: the loaded window minus the quiet one, per answered request
+      const apiCpuUs = ((cpuSecondsBetween(cpu1, cpu2) - cpuSecondsBetween(cpu0, cpu1)) / Math.max(1, load.ok)) * 1e6;
       const a = summary(quiet);
       const b = summary(loaded);
       const apiSorted = [...load.latencies].sort((x, y) => x - y);
-      const apiNote = `API: ${(load.sent / (windowMs / 1000)).toFixed(0)} req/s sent, ${load.ok} ok, ${load.failed} failed, p50 ${percentile(apiSorted, 50).toFixed(0)} ms, p99 ${percentile(apiSorted, 99).toFixed(0)} ms; statuses ${[...load.statuses].map(([s, c]) => `${s}:${c}`).join(' ')}`;
+      const apiNote = `API: ${(load.sent / (windowMs / 1000)).toFixed(0)} req/s sent, ${load.ok} ok, ${load.failed} failed, ~${apiCpuUs.toFixed(0)} us onair CPU/request, p50 ${percentile(apiSorted, 50).toFixed(0)} ms, p99 ${percentile(apiSorted, 99).toFixed(0)} ms; statuses ${[...load.statuses].map(([s, c]) => `${s}:${c}`).join(' ')}`;
       ctx.log(`  no load: ${a.text}`);
       ctx.log(`  ${API_RATE} API req/s: ${b.text}`);
       ctx.log(`  ${apiNote}`);

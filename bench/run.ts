@@ -18,7 +18,7 @@ import { measureLadder, ladderCpuRatioMetric, ladderLatencyMetric } from './ladd
 import { RELAY_NAME } from './peers/srt-relay.js';
 import type { BenchContext } from './lib/bench-context.js';
 import { stopAll } from './lib/child-registry.js';
-import { buildOnair } from './lib/onair-build.js';
+import { buildOnair, useExistingBuild } from './lib/onair-build.js';
 import { renderTable, type ResultRow, type Target } from './lib/results.js';
 import { ensureClip, ensureDir, outDir } from './lib/test-clip.js';
 import type { ServerName } from './peers/media-server.js';
@@ -143,7 +143,9 @@ async function main(): Promise<void> {
   ensureDir(outDir);
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   const clipPath = await ensureClip(log);
-  if (options.build && options.servers.includes('onair')) buildOnair(log);
+  // BENCH_REUSE_BUILD=1: keep bench/out/dist as it is (A/B runs of a hand-edited build)
+  if (process.env.BENCH_REUSE_BUILD === '1' && useExistingBuild()) log('reusing bench/out/dist');
+  else if (options.build && options.servers.includes('onair')) buildOnair(log);
   const descriptions = new Map<string, string>();
   const ctx: BenchContext = {
     quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap,

@@ -85,7 +85,9 @@ export class OnairServer implements MediaServer {
 
   async start(): Promise<void> {
     const { args: entry, how } = onairCommand();
-    const args = [...(this.options.nodeArgs ?? []), ...entry];
+    // BENCH_ONAIR_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof"): profile onair inside any measurement
+    const extra = (process.env.BENCH_ONAIR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const args = [...extra, ...(this.options.nodeArgs ?? []), ...entry];
     this.description = `onair serve, ${how}`;
     this.dir = makeTempDir('onair-bench-onair-');
     [this.apiPort, this.playbackPort, this.rtmpPort, this.srtPort] = await freePorts(4);
