@@ -23,7 +23,7 @@ export class ClusterLiveControl implements LiveControl {
   async finish(streamId: string): Promise<void> {
     const remote = await this.remoteOwner(streamId);
     if (remote) {
-      await this.node.request(remote, { type: 'finish', streamId }, OWNER_ANSWER_MS);
+      await this.node.command(remote, streamId, 'finish', OWNER_ANSWER_MS);
       return;
     }
     if (this.node.holdsOrphan(streamId)) {
@@ -37,7 +37,7 @@ export class ClusterLiveControl implements LiveControl {
     const remote = await this.remoteOwner(streamId);
     if (this.node.holdsOrphan(streamId)) await this.node.endOrphan(streamId, 'none');
     await this.local.kick(streamId, reason);
-    if (remote) await this.node.request(remote, { type: 'kick', streamId, reason }, OWNER_ANSWER_MS);
+    if (remote) await this.node.command(remote, streamId, `kick:${reason}`, OWNER_ANSWER_MS);
     // everyone else drops what lingers of the stream and refreshes its routes
     await this.node.broadcast({ type: 'kick', streamId, reason });
   }

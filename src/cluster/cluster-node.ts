@@ -20,6 +20,7 @@ import type { LifecycleEvent, StreamStatus } from '../core/contracts.js';
 import { Counter } from 'prom-client';
 import { registry } from '../metrics.js';
 import { PgBus, type BusMessage } from './pg-bus.js';
+import type { SessionResume } from '../core/live-sessions.js';
 
 const clusterSessionEvents = new Counter({
   name: 'onair_cluster_session_events_total',
@@ -33,18 +34,8 @@ const clusterHeartbeatFailures = new Counter({
   registers: [registry],
 });
 
-/** What a continuing owner starts from. */
-export interface SessionResume {
-  /** the recording media to continue, if the session records */
-  mediaId?: string;
-  /** the first media sequence number the new packager may use (never one the old owner published) */
-  nextMsn?: number;
-  /** the output timeline continues after this dts (90 kHz) */
-  timelineDts?: number;
-  /** the program date time the continued media starts at (where the old owner's ended): viewers see no hole */
-  programDateTimeMs?: number;
-  discontinuities: number;
-}
+/** What a continuing owner starts from (core's type: the sessions consume it). */
+export type { SessionResume };
 
 export type ClaimResult =
   | { ok: true; resume?: SessionResume }
@@ -179,6 +170,7 @@ export class ClusterNode {
     }
     const local = this.opts.localSessions();
     const held = new Set<string>();
+    const commands: Array<[string, string]> = [];
     for (const [streamId, s] of local) {
       const r = await this.db.updateTable('live_sessions').set({
         lease_until_ms: this.lease(), state: s.state,
@@ -186,14 +178,19 @@ export class ClusterNode {
         ...(s.nextMsn !== undefined ? { next_msn: s.nextMsn } : {}),
         ...(s.timelineDts !== undefined ? { timeline_dts: Math.round(s.timelineDts) } : {}),
         ...(s.pdtEndMs !== undefined ? { pdt_end_ms: Math.round(s.pdtEndMs) } : {}),
-      }).where('stream_id', '=', streamId).where('node_id', '=', this.nodeId).executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) held.add(streamId);
+      }).where('stream_id', '=', streamId).where('node_id', '=', this.nodeId).returning(['pending_command']).executeTakeFirst();
+      if (r) {
+        held.add(streamId);
+        if (r.pending_command) commands.push([streamId, r.pending_command]);
+      }
     }
-    for (const o of this.orphans.values()) {
+    for (const o of [...this.orphans.values()]) {
       const r = await this.db.updateTable('live_sessions').set({ lease_until_ms: this.lease() })
-        .where('stream_id', '=', o.streamId).where('node_id', '=', this.nodeId).executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) this.dropOrphan(o.streamId);
+        .where('stream_id', '=', o.streamId).where('node_id', '=', this.nodeId).returning(['pending_command']).executeTakeFirst();
+      if (!r) this.dropOrphan(o.streamId);
+      else if (r.pending_command) commands.push([o.streamId, r.pending_command]);
     }
+    for (const [streamId, command] of commands) await this.runPendingCommand(streamId, command);
     for (const streamId of local.keys()) {
       if (held.has(streamId)) continue;
       // Our lease lapsed and another node holds the session now (a split healed): the lease decides, we stop.
@@ -208,6 +205,43 @@ export class ClusterNode {
       }
     }
     if (Date.now() >= this.sweepNotBefore) await this.sweep();
+  }
+
+  /**
+   * A session action another node asked for while our bus was away (its notification never arrived): run it now,
+   * once (the column is cleared first, only if it still holds this command).
+   */
+  private async runPendingCommand(streamId: string, command: string): Promise<void> {
+    const r = await this.db.updateTable('live_sessions').set({ pending_command: null })
+      .where('stream_id', '=', streamId).where('node_id', '=', this.nodeId).where('pending_command', '=', command).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return;
+    this.log.info({ streamId, command }, 'running a session action another node asked for (its notification was missed)');
+    try {
+      if (this.holdsOrphan(streamId)) {
+        await this.endOrphan(streamId, command === 'finish' ? 'idle' : 'none');
+        return;
+      }
+      const [type, reason] = command.split(':');
+      await this.opts.message({ type: type!, streamId, from: this.nodeId, ...(reason ? { reason } : {}) });
+    } catch (err) {
+      this.log.warn({ err, streamId, command }, 'a session action asked by another node failed');
+    }
+  }
+
+  /**
+   * Ask the owner `nodeId` to run a session action: kept in the session's row (run at the owner's next heartbeat
+   * if the notification is missed), then sent over the bus; resolves when the owner answered (or after timeoutMs).
+   */
+  async command(nodeId: string, streamId: string, command: 'finish' | 'kick:disabled' | 'kick:deleted', timeoutMs: number): Promise<void> {
+    await this.db.updateTable('live_sessions').set({ pending_command: command })
+      .where('stream_id', '=', streamId).where('node_id', '=', nodeId).execute();
+    const [type, reason] = command.split(':');
+    const answer = await this.request(nodeId, { type: type!, streamId, ...(reason ? { reason } : {}) }, timeoutMs);
+    if (answer !== undefined) {
+      // the owner ran it: nothing left for its heartbeat
+      await this.db.updateTable('live_sessions').set({ pending_command: null })
+        .where('stream_id', '=', streamId).where('pending_command', '=', command).execute();
+    }
   }
 
   /** Adopt sessions whose owner's lease expired: one node wins each (conditional UPDATE). */

@@ -43,6 +43,21 @@ const edgeCacheBytes = new Gauge({
   registers: [registry],
 });
 
+const edgeHeldRequests = new Counter({
+  name: 'onair_edge_held_requests_total',
+  help: 'Playlist requests an edge node held while the live stream had no reachable owner (a node died or the encoder moved)',
+  registers: [registry],
+});
+
+/** How a held playlist request finds the stream's next owner (see owner-waits.ts). */
+export interface ForwardRetry {
+  holdMs: number;
+  /** the next origin after `failed` (a URL, 'local' when this node now plays the stream, undefined to give up) */
+  next(failed: string | undefined, deadline: number): Promise<string | 'local' | undefined>;
+  /** answer from this node's own packager */
+  local(): Promise<void>;
+}
+
 export interface EdgeProxyOptions {
   /** bytes of media kept (default 64 MiB) */
   maxCacheBytes?: number;
@@ -64,36 +79,60 @@ export class EdgeProxy {
     this.timeoutMs = opts.timeoutMs ?? 35_000;
   }
 
-  /** Answer `req` with the owner's answer to the same URL. */
-  async forward(origin: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answer `req` with the owner's answer to the same URL. With `retry`, a playlist request whose owner cannot be
+   * reached (or that has no owner yet) waits up to `retry.holdMs` for the stream's next owner and is answered by it:
+   * a viewer playing through a node's death or an encoder's move to another node sees a slow playlist reload, not
+   * an error. Media requests are never held (the player skips or refetches them).
+   */
+  async forward(origin: string | undefined, req: IncomingMessage, res: ServerResponse, retry?: ForwardRetry): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     const kind = pathname.endsWith('.m3u8') ? 'playlist' : 'media';
+    const deadline = Date.now() + (retry && kind === 'playlist' ? retry.holdMs : 0);
+    let target: string | 'local' | undefined = origin;
+    let failure: Error | undefined;
+    let held = false;
+    for (;;) {
+      if (target === 'local') return retry!.local();
+      if (target !== undefined) {
+        try {
+          const answer = await this.answer(target, kind, url, req);
+          if (res.destroyed) return;
+          res.writeHead(answer.status, answer.headers);
+          res.end(req.method === 'HEAD' ? undefined : answer.body);
+          return;
+        } catch (err) {
+          failure = err as Error;
+        }
+      }
+      if (!retry || Date.now() >= deadline || res.destroyed) break;
+      if (!held) {
+        held = true;
+        edgeHeldRequests.inc();
+      }
+      target = await retry.next(target, deadline);
+      if (target === undefined) break;
+    }
+    if (res.headersSent || res.destroyed) return;
+    if (failure) sendError(res, 502, 'origin unreachable', `The node serving this live stream did not answer: ${failure.message}`, NO_STORE);
+    else sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
+  }
+
+  private async answer(origin: string, kind: 'media' | 'playlist', url: string, req: IncomingMessage): Promise<Answer> {
     // playlists carry the viewer's token in their URLs: only identical requests share them
     const key = `${origin}|${kind === 'media' ? cacheKey(url) : url}`;
-    let answer: Answer;
-    try {
-      if (kind === 'media') {
-        const hit = this.cache.get(key);
-        if (hit) {
-          this.cache.delete(key); // refresh its LRU position
-          this.cache.set(key, hit);
-          edgeCacheHits.inc({ kind });
-          answer = hit;
-        } else {
-          answer = await this.shared(key, kind, origin, url, req);
-        }
-      } else {
-        answer = await this.shared(key, kind, origin, url, req);
+    if (kind === 'media') {
+      const hit = this.cache.get(key);
+      if (hit) {
+        this.cache.delete(key); // refresh its LRU position
+        this.cache.set(key, hit);
+        edgeCacheHits.inc({ kind });
+        return hit;
       }
-    } catch (err) {
-      if (!res.headersSent) sendError(res, 502, 'origin unreachable', `The node serving this live stream did not answer: ${(err as Error).message}`, NO_STORE);
-      return;
     }
-    if (res.destroyed) return;
-    res.writeHead(answer.status, answer.headers);
-    res.end(req.method === 'HEAD' ? undefined : answer.body);
+    return this.shared(key, kind, origin, url, req);
   }
 
   /** One origin request per key at a time; immutable media answers (200) are kept. */

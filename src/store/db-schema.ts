@@ -185,6 +185,8 @@ export interface LiveSessionsTable {
   /** EXT-X-PROGRAM-DATE-TIME (epoch ms) of the end of the newest media published */
   pdt_end_ms: number | null;
   discontinuities: number;
+  /** a session action asked on another node, not yet run by the owner: 'finish' | 'kick:disabled' | 'kick:deleted' */
+  pending_command: string | null;
   /** recording manifest rows written so far and their seconds (a continuing recorder appends after them) */
   record_seq: number;
   record_s: number;

@@ -197,6 +197,16 @@ function cluster(engine: Engine): Migration {
   };
 }
 
+/**
+ * A session action (finish, disable, delete) asked on another node, kept in the session's row until its owner ran
+ * it: an owner that missed the bus's notification (it was reconnecting) finds it at its next heartbeat.
+ */
+const sessionCommands: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('live_sessions').addColumn('pending_command', 'text').execute();
+  },
+};
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -204,6 +214,7 @@ class InCodeProvider implements MigrationProvider {
       '0001_initial': initial(this.engine), '0002_playback_access_restrictions': playbackAccessRestrictions,
       '0003_media': media(this.engine),
       '0004_cluster': cluster(this.engine),
+      '0005_session_commands': sessionCommands,
     };
   }
 }

@@ -10,7 +10,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { openDashboardBrowser } from './dashboard-browser.js';
 import { OnairClient } from '../../src/client/index.js';
 import { clip720p, publish, type Publisher } from '../helpers/media-tools.js';
 import { waitFor } from '../helpers/ports.js';
@@ -64,14 +65,7 @@ describe('dashboard features in Chromium', () => {
       env: { ONAIR_LIFECYCLE_TIME_SCALE: '0.02', ONAIR_ENDED_LINGER_MS: '1000', ONAIR_WEBHOOK_POLL_MS: '100', ONAIR_TRANSCODE: 'off' },
     });
     client = new OnairClient({ serverURL: srv.url, tokenId: srv.tokenId, tokenSecret: srv.tokenSecret });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-    });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
-    page = await context.newPage();
-    page.on('dialog', (d) => void d.accept());
+    ({ browser, context, page } = await openDashboardBrowser(srv.url));
     await page.goto(`${srv.url}/`);
     await page.fill('input[name=tokenId]', srv.tokenId);
     await page.fill('input[name=secret]', srv.tokenSecret);

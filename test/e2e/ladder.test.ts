@@ -8,13 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openHlsPage, type HlsPage } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/ports.js';
 import { probe, publish, type Publisher } from '../helpers/media-tools.js';
@@ -272,8 +270,6 @@ function runWithInput(cmd: string, args: string[], input: Buffer): Promise<{ std
 
 // ---- a player with access to hls.js levels (the shared helper does not expose them) ----
 
-const require = createRequire(import.meta.url);
-const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'));
 
 interface LadderPlayerState {
   errors: string[];
@@ -305,21 +301,14 @@ video.play().catch((e) => s.errors.push(String(e)));
 </script></body></html>`;
 
 class Player {
-  private constructor(private readonly browser: Browser, private readonly page: Page, private readonly pages: Server) {}
+  private constructor(private readonly view: HlsPage) {}
+
+  private get page(): Page {
+    return this.view.page;
+  }
 
   static async open(src: string): Promise<Player> {
-    const pages = createServer((req, res) => {
-      if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(HLS_JS);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE(src));
-    });
-    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
-    return new Player(browser, page, pages);
+    return new Player(await openHlsPage(PAGE(src)));
   }
 
   state(): Promise<LadderPlayerState> {
@@ -359,8 +348,7 @@ class Player {
   }
 
   async close(): Promise<void> {
-    await this.browser.close();
-    await new Promise((r) => this.pages.close(r));
+    await this.view.close();
   }
 }
 

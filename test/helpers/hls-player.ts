@@ -2,14 +2,8 @@
  * A real viewer: hls.js (lowLatencyMode) in Debian's Chromium, driven by playwright-core.
  * The page is served from a tiny local server; the stream comes from onair's playback listener (CORS).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-const require = createRequire(import.meta.url);
-const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'));
+import type { Page } from 'playwright-core';
+import { openHlsPage, type HlsPage } from './chromium.js';
 
 const PAGE = (src: string): string => `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.js"></script><script>
@@ -41,22 +35,14 @@ export interface PlayerState {
 }
 
 export class HlsPlayer {
-  private constructor(private readonly browser: Browser, private readonly page: Page, private readonly pages: Server) {}
+  private constructor(private readonly view: HlsPage) {}
+
+  private get page(): Page {
+    return this.view.page;
+  }
 
   static async open(src: string): Promise<HlsPlayer> {
-    const pages = createServer((req, res) => {
-      if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(HLS_JS);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE(src));
-    });
-    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--no-first-run', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-    });
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
-    return new HlsPlayer(browser, page, pages);
+    return new HlsPlayer(await openHlsPage(PAGE(src)));
   }
 
   state(): Promise<PlayerState> {
@@ -83,8 +69,7 @@ export class HlsPlayer {
     await this.page.evaluate((x) => (window as unknown as { __seek: (t: number) => void }).__seek(x), t);
   }
 
-  async close(): Promise<void> {
-    await this.browser.close();
-    await new Promise((r) => this.pages.close(r));
+  close(): Promise<void> {
+    return this.view.close();
   }
 }

@@ -210,3 +210,26 @@ test('a node whose clock runs seconds ahead does not see live sessions as expire
   }
   assert.ok(y.node.holdsOrphan('s7'), 'the expired session was not adopted');
 });
+
+test('a finish asked on another node while the owner\'s bus was away runs at the owner\'s next heartbeat, once', async () => {
+  const x = await makeNode('x9', { leaseMs: 5000 });
+  const y = await makeNode('y9', { leaseMs: 5000 });
+  assert.deepEqual(await x.node.claim('s9', 60), { ok: true });
+  x.local.set('s9', { state: 'active' });
+  // x misses every notification (its LISTEN connection is gone): y's request goes unanswered
+  await x.node.bus.close();
+  await y.node.command(x.node.nodeId, 's9', 'finish', 300);
+  assert.deepEqual(x.messages.filter((m) => m.type === 'finish'), []);
+  await x.node.heartbeat();
+  assert.deepEqual(x.messages.filter((m) => m.type === 'finish').map((m) => m.streamId), ['s9'], 'the heartbeat ran the missed finish');
+  await x.node.heartbeat();
+  assert.equal(x.messages.filter((m) => m.type === 'finish').length, 1, 'run once');
+  // answered over the bus: nothing is left for the heartbeat
+  const z = await makeNode('z9', { leaseMs: 5000 });
+  assert.deepEqual(await z.node.claim('s10', 60), { ok: true });
+  z.local.set('s10', { state: 'active' });
+  await y.node.command(z.node.nodeId, 's10', 'kick:disabled', 5000);
+  assert.deepEqual(z.messages.filter((m) => m.type === 'kick').map((m) => [m.streamId, m.reason]), [['s10', 'disabled']]);
+  await z.node.heartbeat();
+  assert.equal(z.messages.filter((m) => m.type === 'kick').length, 1, 'not run again by the heartbeat');
+});

@@ -1,17 +1,11 @@
 /** Chromium + hls.js (lowLatencyMode) plays a stream fed in real time through LivePackager and PlaybackServer. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 import { LivePackager } from '../../../src/media/packager/index.js';
 import { PlaybackServer } from '../../../src/playback/index.js';
 import { makeClip } from '../packager/media-fixture.js';
+import { openHlsPage } from '../../helpers/chromium.js';
 
-const require = createRequire(import.meta.url);
-const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'));
 
 const PAGE = (src: string): string => `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.js"></script><script>
@@ -42,12 +36,6 @@ test('hls.js in Chromium plays the live stream in low-latency mode', { timeout: 
   });
   const { port } = await playback.listen();
   const src = `http://127.0.0.1:${port}/pid.m3u8`;
-  const pages = createServer((req, res) => {
-    if (req.url === '/hls.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(HLS_JS);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE(src));
-  });
-  await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-  const pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
 
   // Feed frames in real time: a frame goes in when the wall clock reaches its dts.
   const t0 = Date.now();
@@ -56,13 +44,9 @@ test('hls.js in Chromium plays the live stream in low-latency mode', { timeout: 
     const due = (Date.now() - t0) * 90;
     while (next < clip.frames.length && clip.frames[next]!.dts <= due) packager.onFrame(clip.frames[next++]!);
   }, 5);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  const view = await openHlsPage(PAGE(src));
   try {
-    const page = await browser.newPage();
-    await page.goto(pageUrl);
+    const page = view.page;
     type State = { errors: string[]; fatal: string | null; live: boolean | null; parts: number; blocking: boolean | null; lowLatency: boolean; latency: number | null; time?: number; supported: boolean };
     const state = async (): Promise<State> => page.evaluate(() => (window as unknown as { __state: State }).__state);
     assert.equal((await state()).supported, true, 'Chromium can play H.264/AAC in MSE');
@@ -85,8 +69,7 @@ test('hls.js in Chromium plays the live stream in low-latency mode', { timeout: 
     console.log(`# hls.js latency to live edge: ${s.latency?.toFixed(2)} s, non-fatal errors: ${s.errors.length}`);
   } finally {
     clearInterval(feeder);
-    await browser.close();
+    await view.close();
     await playback.close();
-    await new Promise((r) => pages.close(r));
   }
 });
