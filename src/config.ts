@@ -24,6 +24,11 @@ export interface ServerConfig {
   publicHost?: string;
   /** `postgres://...` selects Postgres; anything else is a SQLite file path (default: <dataDir>/onair.sqlite) */
   database: string;
+  /**
+   * `onair serve --workers N`: node processes sharing the listeners (src/cluster/workers.ts). Default: the number
+   * of cores on Postgres, 1 on SQLite (which runs one process). 1 = one process, no primary/worker split.
+   */
+  workers: number;
   /** segment store: `s3://BUCKET/PREFIX?endpoint=URL&region=R` for object storage, else a directory (default: <dataDir>/media) */
   storage?: string;
   logLevel: LogLevel;
@@ -71,6 +76,19 @@ export interface ServerConfig {
   nodeLeaseMs: number;
   /** how often a node renews its leases and sweeps expired ones */
   nodeHeartbeatMs: number;
+  /**
+   * Set by `serve --workers N` for each worker (never by a flag): a playback listener of this process alone
+   * (not shared with the other workers), where the other nodes reach it. The internal URL is `internalUrl` when
+   * set, else `http://<host>:<bound port>`.
+   */
+  internalListen?: { host: string; port: number };
+  /** Set by `serve --workers N` (never by a flag): false = this worker does not bind the SRT port (UDP is not shared). */
+  srtListen?: boolean;
+}
+
+/** A command-line mistake the operator must fix (`onair serve` exits with code 2 and the message). */
+export class UsageError extends Error {
+  readonly exitCode = 2;
 }
 
 type Kind = 'string' | 'int' | 'list';
@@ -101,6 +119,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'publicUrl', flag: '--public-url <url>', env: 'ONAIR_PUBLIC_URL', kind: 'string', help: 'public base URL of the API (default: derived)' },
   { key: 'publicHost', flag: '--public-host <name>', env: 'ONAIR_PUBLIC_HOST', kind: 'string', help: 'host name used in printed URLs (default: derived)' },
   { key: 'database', flag: '--database <url>', env: 'ONAIR_DATABASE', kind: 'string', help: 'postgres://... for Postgres, else a SQLite file (default: <data>/onair.sqlite)' },
+  { key: 'workers', flag: '--workers <n>', env: 'ONAIR_WORKERS', kind: 'int', help: 'node processes sharing the listeners, one per core (default: the number of cores with a postgres:// database, 1 on SQLite; more than 1 needs Postgres)' },
   { key: 'storage', flag: '--storage <url>', env: 'ONAIR_STORAGE', kind: 'string', help: 'where recordings, DVR and images go: s3://BUCKET/PREFIX?endpoint=URL&region=R (credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or a directory (default: <data>/media)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ONAIR_LOG_LEVEL', kind: 'string', def: 'info', help: 'fatal|error|warn|info|debug|trace|silent' },
   { key: 'webhookUrls', flag: '--webhook-url <url>', env: 'ONAIR_WEBHOOK_URL', kind: 'list', help: 'webhook endpoint (repeatable; env: comma-separated)' },
@@ -185,6 +204,11 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   if (!c.nodeName) c.nodeName = hostname();
   if (c.internalUrl !== undefined && !/^https?:\/\/[^/]+/.test(c.internalUrl)) throw new Error(`invalid --internal-url: ${c.internalUrl} (http://host:port)`);
   if (c.nodeHeartbeatMs < 50 || c.nodeLeaseMs < 2 * c.nodeHeartbeatMs) throw new Error('--node-lease-ms must be at least twice --node-heartbeat-ms (>= 50)');
+  if (c.workers === undefined) c.workers = isPostgresUrl(c.database) ? availableParallelism() : 1;
+  else if (c.workers < 1) throw new Error('--workers must be at least 1');
+  else if (c.workers > 1 && !isPostgresUrl(c.database)) {
+    throw new UsageError(`--workers ${c.workers} needs Postgres: SQLite runs one process. Use --database postgres://... for --workers, or --workers 1`);
+  }
   return c;
 }
 

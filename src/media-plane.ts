@@ -10,10 +10,10 @@ import { LiveSessions, SILENT_PUBLISHER_MS, type LiveSession } from './core/live
 import type { Store } from './store/store.js';
 import type { SegmentStore } from './store/segment-store.js';
 import { SessionRecorder, type RecorderStore } from './media/recorder/session-recorder.js';
-import { StoredMedia, type MediaView } from './playback/stored-media.js';
+import { StoredMedia, mediaViewOf, type MediaView } from './playback/stored-media.js';
 import { playbackFiles } from './playback/playback-files.js';
 import { Thumbnailer } from './media/images/index.js';
-import { clipSegments, type ClipRange, type StoredSegment } from './playback/vod-playlists.js';
+import { clipSegments, type ClipRange } from './playback/vod-playlists.js';
 import { recordingFailures, recordingBytes } from './media/recorder/recorder-metrics.js';
 import { reportLiveSessions } from './core/live-metrics.js';
 import { StreamHub, type LiveStream } from './core/live-stream.js';
@@ -32,6 +32,10 @@ import { isPostgresUrl } from './config.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { ClusterLiveControl, createClusterNode } from './cluster/cluster-plane.js';
 import { EdgeProxy } from './cluster/edge-proxy.js';
+import { OwnerWaits } from './cluster/owner-waits.js';
+
+/** A held playlist request waits this long for a stream's next owner (under hls.js's 10 s time to first byte). */
+const HANDOFF_HOLD_MS = 8000;
 
 /** An ended session's playlist (with EXT-X-ENDLIST) stays readable this long, so players see the end. */
 const ENDED_LINGER_MS = 30_000;
@@ -74,6 +78,17 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   /** this node in a cluster on one Postgres (src/cluster/); undefined on SQLite */
   cluster: ClusterNode | undefined;
   private readonly edge = new EdgeProxy();
+  private readonly ownerWaits = new OwnerWaits({
+    ownerOf: async (streamId) => {
+      const o = this.cluster ? await this.cluster.ownerOf(streamId, true) : undefined;
+      return o ? { url: o.url, self: o.nodeId === this.cluster!.nodeId } : undefined;
+    },
+    isLocal: (streamId) => this.hub.get(streamId)?.readerOf(SOURCE) !== undefined,
+    mayContinue: async (streamId) => {
+      const s = await this.store.findStreamById(streamId);
+      return s?.status === 'active' || s?.status === 'preparing';
+    },
+  });
 
   constructor(private readonly config: ServerConfig, private readonly store: Store, logger: Logger, private readonly segments?: SegmentStore) {
     this.stored = new StoredMedia(segments);
@@ -142,10 +157,18 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       sessionHistory: (streamId) => this.hub.get(streamId)?.output<SessionRecorder>('recorder'),
       onClip: (route, range) => this.clipRequested(route, range),
       // cluster: a stream live on another node is proxied to its owner (media cached, playlists coalesced)
-      remoteLive: async (streamId) => {
-        const owner = this.cluster ? await this.cluster.ownerOf(streamId) : undefined;
-        if (!owner || owner.nodeId === this.cluster!.nodeId) return undefined;
-        return (req, res) => this.edge.forward(owner.url, req, res);
+      // (and while the owner changes, playlist requests wait for the next owner: owner-waits.ts)
+      remoteLive: async (streamId, local) => {
+        const cluster = this.cluster;
+        if (!cluster) return undefined;
+        const owner = await cluster.ownerOf(streamId);
+        if (owner?.nodeId === cluster.nodeId) return undefined;
+        if (!owner && !(await this.ownerWaits.mayContinue(streamId))) return undefined;
+        return (req, res) => this.edge.forward(owner?.url, req, res, {
+          holdMs: HANDOFF_HOLD_MS,
+          next: (failed, deadline) => this.ownerWaits.next(streamId, failed, deadline),
+          local,
+        });
       },
       ...(segments ? {
         files: playbackFiles({
@@ -204,7 +227,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     await Promise.all([this.playbackIdsChanged(), this.signingKeysChanged()]);
     await this.playback.listen();
     await this.rtmp.listen();
-    await this.srt.listen();
+    if (this.config.srtListen !== false) await this.srt.listen(); // (false: a worker of `serve --workers N` but the first)
   }
 
   /** A session started: its outputs attach to the stream's owner, which releases them when it goes. */
@@ -221,8 +244,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
         ...(resumeMedia && record.enableRecording ? {
           resume: {
             mediaId: resumeMedia,
-            load: async () => {
-              const rows = await this.store.listMediaSegments(resumeMedia, 'source');
+            load: async (rendition) => {
+              const rows = await this.store.listMediaSegments(resumeMedia, rendition);
               return { nextSeq: rows.length ? rows[rows.length - 1]!.seq + 1 : 0, durationS: rows.reduce((t, r) => t + r.durationS, 0) };
             },
           },
@@ -239,6 +262,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       logger: this.log.child({ streamId }),
       ...(recorder ? { onSegment: (seg) => recorder.onSegment(seg), onInit: (id, bytes) => recorder.onInit(id, bytes) } : {}),
     });
+    recorder?.rendition(SOURCE, () => packager.variantInfo());
     owner.attach(SOURCE, {
       end: () => {
         packager.end();
@@ -265,6 +289,14 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       const ladder = new LadderTranscoder({
         streamId, maxResolution: record.maxResolution, ladder: this.ladderRungs, owner, source: packager,
         slots: this.transcodeSlots, logger: this.log.child({ streamId, module: 'ladder' }), partTargetMs: 200,
+        // every rung is recorded (and kept for DVR) into the session's media, under its own name (the recorder
+        // reads the rung's description while it is there, without keeping a replaced packager alive)
+        ...(recorder ? {
+          recordRung: (name: string, rung: LivePackager) => {
+            const ref = new WeakRef(rung);
+            return recorder.rendition(name, () => ref.deref()?.variantInfo());
+          },
+        } : {}),
       });
       owner.attach(TRANSCODER, ladder, ladder);
     }
@@ -276,33 +308,8 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     if (hit) return hit;
     const media = await this.store.getMedia(mediaId);
     if (!media) return undefined;
-    const rows = await this.store.listMediaSegments(mediaId, 'source');
-    const initNs = new Map<string, number>();
-    const initKeys = new Map<number, string>();
-    const segments: StoredSegment[] = [];
-    let t = 0;
-    for (const r of rows) {
-      let n = initNs.get(r.initKey);
-      if (n === undefined) {
-        n = initNs.size;
-        initNs.set(r.initKey, n);
-        initKeys.set(n, r.initKey);
-      }
-      const seg: StoredSegment = { n: segments.length, durationS: r.durationS, key: r.key, initN: n, discontinuity: r.discontinuity, startS: t };
-      if (r.programDateTime) seg.programDateTime = Date.parse(r.programDateTime);
-      segments.push(seg);
-      t += r.durationS;
-    }
-    const rendition = media.renditions?.find((x) => x.name === 'source') ?? media.renditions?.[0];
-    const view: MediaView = {
-      mediaId, ended: media.status === 'Ready' || media.status === 'Failed', durationS: t, segments, initKeys,
-      variant: {
-        bandwidth: rendition?.bandwidth || 1_000_000,
-        ...(rendition?.averageBandwidth ? { averageBandwidth: rendition.averageBandwidth } : {}),
-        codecs: rendition?.codecs ? rendition.codecs.split(',') : ['avc1.64001f', 'mp4a.40.2'],
-        ...(rendition?.width && rendition.height ? { resolution: { width: rendition.width, height: rendition.height } } : {}),
-      },
-    };
+    // every rendition (the source and the ladder's rungs), laid on the source's timeline (stored-media.ts)
+    const view = mediaViewOf(media, await this.store.listMediaSegments(mediaId));
     if (view.ended) {
       this.views.set(mediaId, view);
       if (this.views.size > 500) this.views.delete(this.views.keys().next().value!);
@@ -325,41 +332,66 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       if (!made?.created) return;
       const clipId = made.media.mediaId;
       await this.playbackIdsChanged(); // the clip's playback id plays at once (EVENT until complete)
-      let picked: { key: string; initKey: string; durationS: number; discontinuity: boolean; programDateTime?: number; n: number }[];
+      // every rendition (the source and the ladder's rungs) from the session's stored history or the media's view;
+      // positions (`n`) are shared by the renditions of one source, so the clip's view lines them up again
+      type Picked = { key: string; initKey: string; durationS: number; discontinuity: boolean; programDateTime?: number; n: number };
+      const renditions: { name: string; picked: Picked[] }[] = [];
       if (recorder) {
-        picked = clipSegments(recorder.segments, range).map((x) => ({ ...x, initKey: recorder.initKey(x.initN) ?? '' }));
+        for (const name of recorder.renditionNames()) {
+          const h = recorder.historyOf(name);
+          if (h) renditions.push({ name, picked: clipSegments(h.segments, range).map((x) => ({ ...x, initKey: h.initKey(x.initN) ?? '' })) });
+        }
       } else {
         const view = await this.mediaView(sourceMediaId);
-        picked = view ? clipSegments(view.segments, range).map((x) => ({ ...x, initKey: view.initKeys.get(x.initN) ?? '' })) : [];
-      }
-      const inits = new Map<string, string>();
-      let total = 0;
-      for (const [seq, x] of picked.entries()) {
-        let initKey = inits.get(x.initKey);
-        if (!initKey) {
-          initKey = `media/${clipId}/source/init-${inits.size}.mp4`;
-          const bytes = await segments.get(x.initKey);
-          if (!bytes) throw new Error(`init segment ${x.initKey} of the source is missing`);
-          await segments.put(initKey, bytes);
-          inits.set(x.initKey, initKey);
+        for (const r of view?.renditions ?? []) {
+          renditions.push({ name: r.name, picked: clipSegments(r.segments, range).filter((x) => !x.gap).map((x) => ({ ...x, initKey: r.initKeys.get(x.initN) ?? '' })) });
         }
-        const bytes = await segments.get(x.key);
-        if (!bytes) throw new Error(`segment ${x.key} of the source is missing`);
-        const key = `media/${clipId}/source/seg-${seq}.m4s`;
-        await segments.put(key, bytes);
-        await this.store.addMediaSegment({
-          mediaId: clipId, rendition: 'source', seq, msn: x.n, durationS: x.durationS, key, size: bytes.length,
-          discontinuity: seq > 0 && x.discontinuity, initKey,
-          ...(x.programDateTime !== undefined ? { programDateTime: new Date(x.programDateTime).toISOString() } : {}),
-        });
-        total += x.durationS;
+      }
+      const copy = async (name: string, picked: Picked[]): Promise<number> => {
+        const inits = new Map<string, string>();
+        let total = 0;
+        for (const [seq, x] of picked.entries()) {
+          let initKey = inits.get(x.initKey);
+          if (!initKey) {
+            initKey = `media/${clipId}/${name}/init-${inits.size}.mp4`;
+            const bytes = await segments.get(x.initKey);
+            if (!bytes) throw new Error(`init segment ${x.initKey} of the source is missing`);
+            await segments.put(initKey, bytes);
+            inits.set(x.initKey, initKey);
+          }
+          const bytes = await segments.get(x.key);
+          if (!bytes) throw new Error(`segment ${x.key} of the source is missing`);
+          const key = `media/${clipId}/${name}/seg-${seq}.m4s`;
+          await segments.put(key, bytes);
+          await this.store.addMediaSegment({
+            mediaId: clipId, rendition: name, seq, msn: x.n, durationS: x.durationS, key, size: bytes.length,
+            discontinuity: seq > 0 && x.discontinuity, initKey,
+            ...(x.programDateTime !== undefined ? { programDateTime: new Date(x.programDateTime).toISOString() } : {}),
+          });
+          total += x.durationS;
+        }
+        return total;
+      };
+      // the source must copy whole; a rung that cannot is left out of the clip (logged), the clip still plays
+      const primary = renditions.find((r) => r.name === SOURCE) ?? renditions[0];
+      const total = primary ? await copy(primary.name, primary.picked) : 0;
+      const copied = new Set(primary ? [primary.name] : []);
+      for (const r of renditions) {
+        if (r === primary || r.picked.length === 0) continue;
+        try {
+          await copy(r.name, r.picked);
+          copied.add(r.name);
+        } catch (err) {
+          this.log.warn({ err, clipId, rendition: r.name }, 'a rendition of the clip could not be copied: the clip has the others');
+        }
       }
       const source = await this.store.getMedia(sourceMediaId);
+      const described = source?.renditions?.length ? source.renditions : recorder?.renditionsSoFar() ?? [];
       await this.store.completeMedia(clipId, {
         durationS: total,
         ...(source?.sourceResolution ? { sourceResolution: source.sourceResolution } : {}),
         ...(source?.tracks ? { tracks: source.tracks } : {}),
-        ...(source?.renditions ? { renditions: source.renditions } : {}),
+        renditions: described.filter((r) => copied.has(r.name)),
       });
       this.views.delete(clipId);
       this.log.info({ clipId, streamId: route.streamId, sourceMediaId, startS: range.startS, endS: range.endS, durationS: total }, 'clip media ready');
@@ -370,11 +402,12 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   /** Recordings a crash left unfinished are completed from what was stored, and announced ready. */
   private async recoverRecordings(): Promise<void> {
     // in a cluster, recordings of sessions other nodes hold (or will adopt) are theirs to complete
+    // (by stream too: a session's row names its media only from its next heartbeat on)
     const held = this.cluster
-      ? new Set((await this.store.db.selectFrom('live_sessions').select('media_id').execute()).map((r) => r.media_id))
+      ? new Set((await this.store.db.selectFrom('live_sessions').select(['media_id', 'stream_id']).execute()).flatMap((r) => [r.media_id, r.stream_id]))
       : new Set<string | null>();
     for (const m of await this.store.listIncompleteMedia()) {
-      if (m.kind !== 'recording' || held.has(m.mediaId)) continue;
+      if (m.kind !== 'recording' || held.has(m.mediaId) || (m.streamId !== undefined && held.has(m.streamId))) continue;
       try {
         await this.store.completeMediaFromManifest(m.mediaId);
         this.log.warn({ mediaId: m.mediaId, streamId: m.streamId }, 'completed a recording left unfinished by a crash');
@@ -454,6 +487,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
 
   async close(): Promise<void> {
     if (this.busySweep) clearInterval(this.busySweep);
+    this.ownerWaits.close();
     await this.cluster?.stop().catch((err) => this.log.warn({ err }, 'cluster stop failed'));
     await this.rtmp.close();
     await this.srt.close();
@@ -481,7 +515,10 @@ export async function startMediaPlane(ctx: MediaContext): Promise<MediaPlane> {
   const plane = new MediaPlaneImpl(ctx.config, ctx.store, ctx.logger, ctx.segments);
   if (isPostgresUrl(ctx.config.database)) {
     // a cluster on one Postgres: the node registers before any publisher is accepted
-    const node = createClusterNode(ctx.config, ctx.store, ctx.logger, () => ({ hub: plane.hub, sessions: plane.sessions, local: plane, source: SOURCE }));
+    // (a worker of `serve --workers N`: the other nodes reach it on a playback listener of its own)
+    const own = ctx.config.internalListen && await plane.playback.listenOwn(ctx.config.internalListen.port, ctx.config.internalListen.host);
+    const config = own ? { ...ctx.config, internalUrl: ctx.config.internalUrl ?? `http://${own.address}:${own.port}` } : ctx.config;
+    const node = createClusterNode(config, ctx.store, ctx.logger, () => ({ hub: plane.hub, sessions: plane.sessions, local: plane, source: SOURCE }));
     plane.cluster = node;
     await node.start();
     await plane.start();

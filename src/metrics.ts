@@ -33,3 +33,18 @@ export const authFailures = new Counter({
   help: 'Requests refused for missing or wrong credentials',
   registers: [registry],
 });
+
+/**
+ * `serve --workers N`: metrics every worker reads from the shared database (each reports the same value), so the
+ * machine-wide /metrics takes their largest value instead of the sum (src/cluster/workers.ts aggregates).
+ */
+export const SAME_ON_EVERY_WORKER: ReadonlySet<string> = new Set(['onair_streams', 'onair_webhook_queue_depth', 'onair_segment_store_outage']);
+
+/**
+ * `serve --workers N`: GET /metrics on a worker answers for the whole machine: `source` asks the primary, which
+ * aggregates every worker's registry (prom-client's AggregatorRegistry). The registry's own metrics stay as they
+ * are (getMetricsAsJSON is what the primary collects).
+ */
+export function answerMetricsFrom(source: () => Promise<string>): void {
+  registry.metrics = source;
+}

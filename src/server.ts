@@ -40,6 +40,41 @@ export interface ServerHooks {
   media?: (ctx: MediaContext) => Promise<MediaPlane>;
   /** use this logger instead of a new pino logger on stdout */
   logger?: Logger;
+  /**
+   * false: skip the one-time start of the store (bootstrapStore): a worker of `serve --workers N`, whose primary
+   * did it once for all workers before forking them.
+   */
+  bootstrap?: boolean;
+}
+
+/** What the one-time start of the store created (printed once by `onair serve`). */
+export interface Bootstrapped {
+  createdAdminToken?: { id: string; secret: string };
+  generatedWebhookSecret?: string;
+}
+
+/**
+ * The one-time start of the store, before any listener: the admin token (from the environment, or created on the
+ * first start), the --webhook-url endpoints, and the sessions an earlier run of these node names left (a node that
+ * starts under a name forgets what its earlier run held under it: they are reset to idle with the other live
+ * streams no node holds). On Postgres the streams other live nodes hold keep their `live_sessions` rows: leases
+ * decide what becomes of them, not this start.
+ */
+export async function bootstrapStore(store: Store, config: ServerConfig, nodeNames: readonly string[] = [config.nodeName]): Promise<Bootstrapped> {
+  const out: Bootstrapped = {};
+  if (config.adminTokenId !== undefined && config.adminTokenSecret !== undefined) {
+    // "ONAIR_TOKEN_ID + ONAIR_TOKEN_SECRET in the environment instead define that admin token"
+    await upsertToken(store.db, config.adminTokenId, config.adminTokenSecret, 'write', 'admin (environment)');
+  } else if ((await countTokens(store.db)) === 0) {
+    // "On first start with no token it creates an admin access token and prints its id and secret once"
+    const t = await createToken(store.db, 'write', { name: 'admin' });
+    out.createdAdminToken = { id: t.id, secret: t.secret };
+  }
+  const flag = await syncFlagEndpoints(store, config.webhookUrls, config.webhookSecret);
+  if (flag.generatedSecret !== undefined) out.generatedWebhookSecret = flag.generatedSecret;
+  if (store.engine === 'postgres') for (const name of nodeNames) await store.forgetNodeSessions(name);
+  await store.resetLiveStatuses();
+  return out;
 }
 
 export interface ServerHandle {
@@ -76,18 +111,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
   };
 
   try {
-    let createdAdminToken: { id: string; secret: string } | undefined;
-    if (config.adminTokenId !== undefined && config.adminTokenSecret !== undefined) {
-      // "ONAIR_TOKEN_ID + ONAIR_TOKEN_SECRET in the environment instead define that admin token"
-      await upsertToken(store.db, config.adminTokenId, config.adminTokenSecret, 'write', 'admin (environment)');
-    } else if ((await countTokens(store.db)) === 0) {
-      // "On first start with no token it creates an admin access token and prints its id and secret once"
-      const t = await createToken(store.db, 'write', { name: 'admin' });
-      createdAdminToken = { id: t.id, secret: t.secret };
-    }
-    const flag = await syncFlagEndpoints(store, config.webhookUrls, config.webhookSecret);
-    if (store.engine === 'postgres') await store.forgetNodeSessions(config.nodeName);
-    await store.resetLiveStatuses();
+    const boot: Bootstrapped = hooks.bootstrap === false ? {} : await bootstrapStore(store, config);
 
     const worker = new DeliveryWorker(store, {
       retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, pollMs: config.webhookPollMs,
@@ -124,8 +148,8 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       liveControl: () => liveControl,
       close: closeAll,
     };
-    if (createdAdminToken) handle.createdAdminToken = createdAdminToken;
-    if (flag.generatedSecret !== undefined) handle.generatedWebhookSecret = flag.generatedSecret;
+    if (boot.createdAdminToken) handle.createdAdminToken = boot.createdAdminToken;
+    if (boot.generatedWebhookSecret !== undefined) handle.generatedWebhookSecret = boot.generatedWebhookSecret;
     return handle;
   } catch (err) {
     await closeAll();

@@ -18,7 +18,7 @@ import { remuxToMp4, type CmafRun } from '../media/vod/mp4-remux.js';
 import type { SegmentStore } from '../store/segment-store.js';
 import { NO_STORE, sendBody, sendError } from './http-replies.js';
 import type { PlaybackFileHandler, PlaybackRoute } from './playback-server.js';
-import type { MediaView, SessionHistory, StoredMedia } from './stored-media.js';
+import { bestSegmentAt, type MediaView, type SessionHistory, type StoredMedia } from './stored-media.js';
 
 export interface PlaybackFilesDeps {
   segments: SegmentStore;
@@ -81,11 +81,16 @@ export function playbackFiles(deps: PlaybackFilesDeps): PlaybackFileHandler {
       if (!view || view.segments.length === 0) return sendError(res, 404, 'media not found', 'The media has no stored video to draw a thumbnail from');
       const t = time ?? view.durationS / 2;
       if (t > view.durationS) throw new BadRequest(`time ${t}s is past the end of the media (${view.durationS.toFixed(1)}s)`);
-      const seg = view.segments.find((s) => t < s.startS + s.durationS) ?? view.segments[view.segments.length - 1]!;
-      offsetS = Math.max(0, t - seg.startS);
-      source = await storedSource(view.initKeys.get(seg.initN), seg.key);
-      cacheKey = `${route.mediaId}/${seg.n}`;
+      const at = view.segments.findIndex((s) => t < s.startS + s.durationS);
+      // the best rendition with media there (the highest: see bestSegmentAt); every rendition shares the timeline
+      const best = bestSegmentAt(view, at < 0 ? view.segments.length - 1 : at);
+      if (!best) return sendError(res, 404, 'not found', 'The stored media for this time is not available');
+      offsetS = Math.max(0, t - best.segment.startS);
+      source = await storedSource(best.initKey, best.segment.key);
+      cacheKey = `${route.mediaId}/${best.rendition}/${best.segment.n}`;
     } else {
+      // A live stream's best rendition is its source: the ladder's rungs are scaled down from it, never above it
+      // (and the source is what the recorder's history and the live edge have first).
       const history = time !== undefined ? deps.sessionHistory(route.streamId) : undefined;
       if (time !== undefined && history) {
         if (time > history.durationS) throw new BadRequest(`time ${time}s is past what the session has recorded (${history.durationS.toFixed(1)}s)`);
@@ -121,11 +126,11 @@ export function playbackFiles(deps: PlaybackFilesDeps): PlaybackFileHandler {
     const view = await deps.mediaView(route.mediaId);
     if (!view || view.segments.length === 0) return sendError(res, 404, 'media not found', 'The media has no stored video');
     const step = Math.max(1, Math.ceil(view.segments.length / MAX_STORYBOARD_TILES));
-    const picked = view.segments.filter((_, i) => i % step === 0);
     const tiles: { startS: number; source: ImageSource }[] = [];
-    for (const s of picked) {
-      const src = await storedSource(view.initKeys.get(s.initN), s.key);
-      if (src) tiles.push({ startS: Math.round(s.startS * 1000) / 1000, source: src });
+    for (let i = 0; i < view.segments.length; i += step) {
+      const best = bestSegmentAt(view, i);
+      const src = best && await storedSource(best.initKey, best.segment.key);
+      if (src) tiles.push({ startS: Math.round(best.segment.startS * 1000) / 1000, source: src });
     }
     if (tiles.length === 0) return sendError(res, 404, 'not found', 'The stored media is not available');
     const out = await deps.thumbnailer.spritesheet({

@@ -1,6 +1,6 @@
 /** The viewer-facing LL-HLS listener (plain node:http): playlists, init/segments/parts, blocking reload, tokens, viewers. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { AccessPolicy } from '../core/contracts.js';
 import type { AccessCheck } from './access-check.js';
 import type { LivePackager } from '../media/packager/index.js';
@@ -15,7 +15,7 @@ import { ViewerCounter } from './viewer-counter.js';
 import { WaiterLimits } from './waiter-limits.js';
 import { limitConnections } from '../ingest/connection-limiter.js';
 import { answerClientError } from '../api/client-errors.js';
-import { StoredMedia, withParams, type MediaView, type SessionHistory } from './stored-media.js';
+import { StoredMedia, mediaFilesOf, withParams, type MediaView, type SessionHistory } from './stored-media.js';
 import { dvrMediaPlaylist, type ClipRange } from './vod-playlists.js';
 import { parseRenditionQuery, selectRenditions } from './rendition-select.js';
 
@@ -82,7 +82,7 @@ export interface PlaybackServerOptions {
    * Cluster: the stream is live on another node (no local packager): answer with that node's answer (proxied,
    * cached). Undefined when no other node holds it either.
    */
-  remoteLive?: (streamId: string) => Promise<((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined>;
+  remoteLive?: (streamId: string, local: () => Promise<void>) => Promise<((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined>;
 }
 
 type FileKind = PlaybackPath['file']['kind'];
@@ -107,6 +107,8 @@ const NUM_RE = /^\d{1,12}$/;
 const BENCH_HEADERS = process.env.ONAIR_BENCH_HEADERS === '1';
 /** Most requests carry no query: they share one empty (never mutated) parameter list. */
 const NO_QUERY: URLSearchParams = new URLSearchParams();
+/** A DVR rendition with nothing stored yet: its live playlist alone (as an EVENT playlist). */
+const EMPTY_HISTORY: SessionHistory = { dvr: false, durationS: 0, segments: [], initKey: () => undefined, segmentKey: () => undefined };
 
 export class PlaybackServer {
   readonly viewers: ViewerCounter;
@@ -114,6 +116,8 @@ export class PlaybackServer {
   private readonly limits: WaiterLimits;
   private readonly playlistCache = new WeakMap<LivePackager, { text: string; bytes: Buffer }>();
   private readonly opts: PlaybackServerOptions;
+  /** listeners of this process alone (listenOwn) */
+  private readonly own: NetServer[] = [];
 
   constructor(opts: PlaybackServerOptions) {
     this.opts = opts;
@@ -138,11 +142,29 @@ export class PlaybackServer {
     });
   }
 
+  /**
+   * One more listener with the same answers, bound by this process alone (`exclusive`: never shared through
+   * node:cluster): a worker of `serve --workers N` is reached there by its siblings, whatever worker the shared
+   * port hands a connection to. Its connections are this server's (limits, keep-alive, close).
+   */
+  listenOwn(port: number, host: string): Promise<AddressInfo> {
+    const own = createNetServer((socket) => this.server.emit('connection', socket));
+    this.own.push(own);
+    return new Promise((resolve, reject) => {
+      own.once('error', reject);
+      own.listen({ port, host, exclusive: true }, () => {
+        own.off('error', reject);
+        resolve(own.address() as AddressInfo);
+      });
+    });
+  }
+
   address(): AddressInfo | undefined {
     return (this.server.address() as AddressInfo | null) ?? undefined;
   }
 
   close(): Promise<void> {
+    for (const own of this.own.splice(0)) own.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -215,16 +237,10 @@ export class PlaybackServer {
       sendError(res, 404, 'not found', 'No such playback URL');
       return;
     }
-    if (entry.mediaId) {
-      if ('rendition' in path && path.rendition !== undefined) {
-        sendError(res, 404, 'rendition not found', `Recorded media keep the source rendition only; there is no ${path.rendition}`);
-        return;
-      }
-      return this.media(req, res, path, query, entry, suffix);
-    }
+    if (entry.mediaId) return this.media(req, res, path, query, entry, suffix);
     const packager = this.opts.packagerFor(entry.streamId);
     if (!packager) {
-      const remote = this.opts.remoteLive ? await this.opts.remoteLive(entry.streamId) : undefined;
+      const remote = this.opts.remoteLive ? await this.opts.remoteLive(entry.streamId, () => this.route(req, res, path, query)) : undefined;
       if (remote) return remote(req, res);
       sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
       return;
@@ -242,10 +258,13 @@ export class PlaybackServer {
     if (query !== NO_QUERY && (query.has('start') || query.has('end')) && (path.file.kind === 'multivariant' || path.file.kind === 'playlist')) {
       return this.liveClip(ctx, entry);
     }
-    if (query !== NO_QUERY && query.get('dvrMode') === 'true' && !ctx.rendition) {
-      const history = this.opts.sessionHistory?.(entry.streamId);
-      if (history?.dvr) {
-        ctx.dvr = history;
+    if (query !== NO_QUERY && query.get('dvrMode') === 'true') {
+      // every rendition has its stored history (the recorder keeps the rungs too); a rung not recorded yet
+      // answers its live playlist as an EVENT one
+      const history = this.historyOf(entry.streamId, ctx.rendition);
+      const session = this.opts.sessionHistory?.(entry.streamId);
+      if (session?.dvr) {
+        ctx.dvr = history ?? { ...EMPTY_HISTORY, dvr: true };
         ctx.suffix = withParams(suffix, 'dvrMode=true');
       }
     }
@@ -333,8 +352,8 @@ export class PlaybackServer {
       independent: v.independentSegments,
     });
     const candidates: ReturnType<typeof variant>[] = [];
-    // DVR playlists have the source's stored history: the ladder is live-only, so DVR lists the source alone
-    const ladder = ctx.dvr ? undefined : this.opts.ladderFor?.(ctx.streamId);
+    // (DVR lists the rungs too: each has its own stored history, `?dvrMode=true` goes into their URLs)
+    const ladder = this.opts.ladderFor?.(ctx.streamId);
     for (const r of ladder?.renditions ?? []) {
       const v = r.healthy && r.packager.hasSegment ? r.packager.variantInfo() : undefined;
       if (v) candidates.push(variant(`${ctx.path.playbackId}/${r.name}/${MEDIA_PLAYLIST_NAME}`, v));
@@ -398,7 +417,7 @@ export class PlaybackServer {
   private async init(ctx: Ctx, id: number): Promise<void> {
     const data = ctx.packager.getInit(id);
     if (!data) {
-      const key = ctx.rendition ? undefined : this.opts.sessionHistory?.(ctx.streamId)?.initKey(id);
+      const key = this.historyOf(ctx.streamId, ctx.rendition)?.initKey(id);
       if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Init segment ${id}`);
       sendError(ctx.res, 404, 'not found', `No init segment ${id}`);
       return;
@@ -419,7 +438,7 @@ export class PlaybackServer {
     }
     if (!data) {
       // behind the live window: the session's stored history (DVR, clips)
-      const key = ctx.rendition ? undefined : this.opts.sessionHistory?.(ctx.streamId)?.segmentKey(msn);
+      const key = this.historyOf(ctx.streamId, ctx.rendition)?.segmentKey(msn);
       if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Segment ${msn}`);
       sendError(ctx.res, 404, 'not found', `Segment ${msn} is not available`, ERROR_CACHE);
       return;
@@ -447,7 +466,13 @@ export class PlaybackServer {
     sendBody(ctx.res, MP4_TYPE, IMMUTABLE, part.data);
   }
 
-  /** A recording or clip: VOD playlists and bytes from the segment store. */
+  /** The session's stored history of a rendition (the source when `rendition` is undefined). */
+  private historyOf(streamId: string, rendition: string | undefined): SessionHistory | undefined {
+    const session = this.opts.sessionHistory?.(streamId);
+    return rendition === undefined ? session : session?.historyOf?.(rendition);
+  }
+
+  /** A recording or clip: VOD playlists and bytes from the segment store (every recorded rendition). */
   private async media(req: IncomingMessage, res: ServerResponse, path: PlaybackPath, query: URLSearchParams, entry: PlaybackRoute, suffix: string): Promise<void> {
     const stored = this.opts.storedMedia;
     const view = stored && await this.opts.mediaView?.(entry.mediaId!);
@@ -455,17 +480,23 @@ export class PlaybackServer {
       sendError(res, 404, 'media not found', 'The media of this playback id does not exist (it may have been deleted)');
       return;
     }
+    const rendition = 'rendition' in path ? path.rendition : undefined;
+    const files = mediaFilesOf(view, rendition);
+    if (!files) {
+      sendError(res, 404, 'rendition not found', `The media has no ${rendition} rendition`);
+      return;
+    }
     switch (path.file.kind) {
       case 'multivariant':
       case 'playlist': {
-        const range = stored.playlist(res, view, path.playbackId, path.file.kind === 'multivariant', query, suffix);
+        const range = stored.playlist(res, view, path.playbackId, path.file.kind === 'multivariant', query, suffix, rendition);
         if (range) this.opts.onClip?.(entry, range);
         return;
       }
-      case 'init': return stored.object(req, res, view.initKeys.get(path.file.id), `Init segment ${path.file.id}`);
+      case 'init': return stored.object(req, res, files.initKeys.get(path.file.id), `Init segment ${path.file.id}`);
       case 'segment': {
-        const seg = view.segments[path.file.msn];
-        return stored.object(req, res, seg && seg.n === path.file.msn ? seg.key : undefined, `Segment ${path.file.msn}`);
+        const seg = files.segments[path.file.msn];
+        return stored.object(req, res, seg && seg.n === path.file.msn && !seg.gap ? seg.key : undefined, `Segment ${path.file.msn}`);
       }
       default:
         sendError(res, 404, 'not found', 'On-demand media have no partial segments');
@@ -479,13 +510,35 @@ export class PlaybackServer {
       sendError(ctx.res, 400, 'clips unavailable', 'Instant clips need a stream with enableRecording or enableDvrMode', NO_STORE);
       return;
     }
-    const info = ctx.packager.variantInfo();
-    const variant = info && {
-      bandwidth: info.bandwidth, averageBandwidth: info.averageBandwidth, codecs: info.codecs,
+    const child = ctx.rendition === undefined ? history : history.historyOf?.(ctx.rendition);
+    if (!child) {
+      sendError(ctx.res, 404, 'rendition not found', `The live stream has no stored ${ctx.rendition} rendition to clip`);
+      return;
+    }
+    const rq = parseRenditionQuery(ctx.query);
+    if ('error' in rq) {
+      sendError(ctx.res, 400, 'bad playback parameter', rq.error, NO_STORE);
+      return;
+    }
+    // every rendition with stored history: the source (when the ladder lists it) and the rungs
+    const describe = (uri: string, info: NonNullable<ReturnType<LivePackager['variantInfo']>>) => ({
+      uri, bandwidth: info.bandwidth, averageBandwidth: info.averageBandwidth, codecs: info.codecs,
       ...(info.resolution ? { resolution: info.resolution } : {}),
       ...(info.frameRate !== undefined ? { frameRate: info.frameRate } : {}),
-    };
-    const range = this.opts.storedMedia.sessionClip(ctx.res, history, ctx.path.playbackId, ctx.path.file.kind === 'multivariant', ctx.query, ctx.suffix, variant);
+      shortSide: info.resolution ? Math.min(info.resolution.width, info.resolution.height) : 0,
+    });
+    const source = this.opts.packagerFor(ctx.streamId)?.variantInfo();
+    const ladder = this.opts.ladderFor?.(ctx.streamId);
+    const candidates: ReturnType<typeof describe>[] = [];
+    for (const r of ladder?.renditions ?? []) {
+      const info = history.historyOf?.(r.name)?.segments.length ? r.packager.variantInfo() : undefined;
+      if (info) candidates.push(describe(`${ctx.path.playbackId}/${r.name}/${MEDIA_PLAYLIST_NAME}`, info));
+    }
+    if (source && (!ladder || ladder.sourceListed || candidates.length === 0)) {
+      candidates.push(describe(`${ctx.path.playbackId}/${MEDIA_PLAYLIST_NAME}`, source));
+    }
+    const variants = selectRenditions(candidates, rq).map(({ shortSide: _s, ...v }) => v);
+    const range = this.opts.storedMedia.sessionClip(ctx.res, history, ctx.path.file.kind === 'multivariant', ctx.query, ctx.suffix, variants, child);
     if (range) this.opts.onClip?.(entry, range);
   }
 }

@@ -16,6 +16,12 @@ export interface StoredSegment {
   programDateTime?: number;
   /** seconds from the start of the recording to the start of this segment */
   startS: number;
+  /**
+   * No media for this rendition here (the rung was not running): listed with EXT-X-GAP so the rendition keeps
+   * the recording's timeline; never served. RFC 8216bis 4.4.4.7: "The EXT-X-GAP tag indicates that the segment
+   * URI to which it applies does not contain media data and SHOULD NOT be loaded by clients."
+   */
+  gap?: boolean;
 }
 
 export interface ClipRange {
@@ -71,7 +77,7 @@ function toPlaylistSegment(s: StoredSegment, first: boolean): PlaylistSegment {
   return out;
 }
 
-/** A VOD (ended) or EVENT (still recording) media playlist of stored segments. */
+/** A VOD (ended) or EVENT (still recording) media playlist of stored segments (gaps marked EXT-X-GAP). */
 export function storedMediaPlaylist(segments: readonly StoredSegment[], ended: boolean, uriSuffix: string): string {
   let longest = 1;
   for (const s of segments) longest = Math.max(longest, s.durationS);
@@ -85,7 +91,92 @@ export function storedMediaPlaylist(segments: readonly StoredSegment[], ended: b
     uriSuffix,
     playlistType: ended ? 'VOD' : 'EVENT',
   };
-  return writeMediaPlaylist(pl);
+  const text = writeMediaPlaylist(pl);
+  return segments.some((s) => s.gap) ? markGaps(text, segments) : text;
+}
+
+/** Put EXT-X-GAP before the EXTINF of every gap segment (the writer emits one EXTINF per segment, in order). */
+function markGaps(text: string, segments: readonly StoredSegment[]): string {
+  const out: string[] = [];
+  let i = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#EXTINF:')) {
+      if (segments[i]?.gap) out.push('#EXT-X-GAP');
+      i++;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** A segment of one recorded rendition as its manifest rows have it (`msn`: the live media sequence number). */
+export interface RecordedRow {
+  msn: number;
+  durationS: number;
+  key: string;
+  initKey: string;
+  discontinuity: boolean;
+  /** ms since epoch */
+  programDateTime?: number;
+}
+
+/** One rendition laid on the recording's timeline. */
+export interface AlignedRendition {
+  /** one per reference segment, `n` = its position; segments this rendition lacks are gaps */
+  segments: StoredSegment[];
+  /** init keys by their URI number */
+  initKeys: Map<number, string>;
+  /** segments with media (not gaps) */
+  recorded: number;
+}
+
+/**
+ * Lays a rendition's rows on the reference timeline (the source's rows): segment i of every rendition is the
+ * segment with the reference's i-th msn, which the ladder made from the same source frames (same start, same
+ * PROGRAM-DATE-TIME). A msn the rendition lacks (its ffmpeg was restarting, or had not started yet) becomes an
+ * EXT-X-GAP segment of the reference's duration, so every rendition has the same segment count, the same
+ * discontinuities (the reference's) and the same segment start times: players switch renditions at the same
+ * positions and skip to another rendition over a gap. Rows whose msn the reference lacks cannot be placed and
+ * are left out (the source is recorded whenever a rung is: this does not happen in one session).
+ */
+export function alignRendition(reference: readonly RecordedRow[], rows: readonly RecordedRow[]): AlignedRendition {
+  const byMsn = new Map<number, RecordedRow>();
+  for (const r of rows) byMsn.set(r.msn, r);
+  const initNs = new Map<string, number>();
+  const initKeys = new Map<number, string>();
+  const segments: StoredSegment[] = [];
+  let t = 0;
+  let recorded = 0;
+  let lastInit: number | undefined;
+  for (const [i, ref] of reference.entries()) {
+    const own = rows === reference ? ref : byMsn.get(ref.msn);
+    let seg: StoredSegment;
+    if (own) {
+      let n = initNs.get(own.initKey);
+      if (n === undefined) {
+        n = initNs.size;
+        initNs.set(own.initKey, n);
+        initKeys.set(n, own.initKey);
+      }
+      lastInit = n;
+      seg = { n: i, durationS: own.durationS, key: own.key, initN: n, discontinuity: ref.discontinuity, startS: t };
+      const pdt = own.programDateTime ?? ref.programDateTime;
+      if (pdt !== undefined) seg.programDateTime = pdt;
+      recorded++;
+    } else {
+      seg = { n: i, durationS: ref.durationS, key: '', initN: lastInit ?? -1, discontinuity: ref.discontinuity, startS: t, gap: true };
+      if (ref.programDateTime !== undefined) seg.programDateTime = ref.programDateTime;
+    }
+    segments.push(seg);
+    t += ref.durationS;
+  }
+  // leading gaps take the first init with media (their EXT-X-MAP is the one the next segment needs)
+  const first = segments.find((s) => !s.gap);
+  for (const s of segments) {
+    if (!s.gap || s.initN >= 0) continue;
+    s.initN = first?.initN ?? 0;
+  }
+  return { segments, initKeys, recorded };
 }
 
 /**
@@ -128,15 +219,20 @@ export interface VariantDescription {
 
 /** A one-variant multivariant playlist pointing at `media.m3u8` (plus the query the child must keep). */
 export function storedMultivariant(playbackId: string, v: VariantDescription, childQuery: string, uriSuffix: string): string {
+  return storedMultivariantOf([{ ...v, uri: `${playbackId}/media.m3u8${childQuery}` }], uriSuffix);
+}
+
+/** A multivariant playlist of stored renditions, in the order given (each `uri` relative to the playlist). */
+export function storedMultivariantOf(variants: readonly (VariantDescription & { uri: string })[], uriSuffix: string): string {
   return writeMultivariantPlaylist({
-    variants: [{
-      uri: `${playbackId}/media.m3u8${childQuery}`,
+    variants: variants.map((v) => ({
+      uri: v.uri,
       bandwidth: v.bandwidth,
       ...(v.averageBandwidth !== undefined ? { averageBandwidth: v.averageBandwidth } : {}),
       codecs: v.codecs,
       ...(v.resolution ? { resolution: v.resolution } : {}),
       ...(v.frameRate !== undefined ? { frameRate: v.frameRate } : {}),
-    }],
+    })),
     independentSegments: true,
     uriSuffix,
   });

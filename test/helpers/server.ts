@@ -66,6 +66,10 @@ export interface TestServer {
   /** kill -9 (no shutdown at all) and leave it down (`restart()` starts it again) */
   crash(): Promise<void>;
   stop(): Promise<void>;
+  /** the server process's id (the primary's with --workers) */
+  pid(): number | undefined;
+  /** resolves when the current server process exits, with its exit code and signal */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export function basicAuth(id: string, secret: string): string {
@@ -92,13 +96,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     '--rtmps-port', String(ports.rtmps), '--srt-port', String(ports.srt),
     ...(opts.database ? ['--database', opts.database] : []), ...(opts.args ?? []),
   ];
-  const env: Record<string, string | undefined> = { ...process.env, ONAIR_LOG_LEVEL: 'warn', ...opts.env };
+  // one process unless a test asks for `--workers N` (the default on Postgres would be one worker per core)
+  const env: Record<string, string | undefined> = { ...process.env, ONAIR_LOG_LEVEL: 'warn', ONAIR_WORKERS: '1', ...opts.env };
   if (opts.envToken !== false) Object.assign(env, { ONAIR_TOKEN_ID: tokenId, ONAIR_TOKEN_SECRET: tokenSecret });
   else { delete env.ONAIR_TOKEN_ID; delete env.ONAIR_TOKEN_SECRET; }
 
   let output = '';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
+  let exitedWith: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
 
   const launch = async () => {
     const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,7 +112,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     proc.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
     proc.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
     let gone = false;
-    exited = new Promise((res) => proc.once('exit', () => { gone = true; res(); }));
+    exitedWith = new Promise((res) => proc.once('exit', (code, signal) => { gone = true; res({ code, signal }); }));
+    exited = exitedWith.then(() => undefined);
     try {
       await waitFor('onair /healthz', async () => {
         if (gone) throw new Error(`server exited early:\n${output}`);
@@ -133,6 +140,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return {
     url, ports, dataDir, database: opts.database, tokenId, tokenSecret, auth,
     logs: () => output,
+    pid: () => child?.pid,
+    exited: () => exitedWith,
     request: (method, path, body, ro = {}) => apiRequest(url, method, path, body, { auth: ro.auth === undefined ? auth : ro.auth, ...ro }),
     async restart() {
       await kill();

@@ -1,11 +1,21 @@
 /**
- * Records one live session (all its reconnects) into the segment store: every segment the packager closes is
- * written whole, then its manifest row goes to the database, in order, off the media path (the packager hands
- * over its own buffers; nothing is copied). A recording becomes an on-demand media: `Created` at the first
- * segment... `Ready` once the session ends and the last write landed. A full store marks the media `Failed`;
- * the live stream plays on. With DVR on, the recorder also keeps the session's segment list (metadata only)
- * so playback can serve the whole session; without recording, DVR segments live under `dvr/` and are deleted
- * when the session ends.
+ * Records one live session (all its reconnects) into the segment store: every segment a rendition's packager
+ * closes is written whole, then its manifest row goes to the database, in order, off the media path (the
+ * packagers hand over their own buffers; nothing is copied). The renditions are the source and, on a transcoded
+ * stream, every ladder rung (`720p`, ...): one recorder owns one media and writes them all into it, under
+ * `media/<mediaId>/<rendition>/`, through one ordered queue with one budget of pending bytes.
+ *
+ * A recording becomes an on-demand media: `Created` at the first segment... `Ready` once the session ends and
+ * the last write landed. A full or failing store (any rendition's write) marks the media `Failed`; the live
+ * stream plays on. With DVR on, the recorder also keeps each rendition's segment list (metadata only) so playback
+ * can serve the whole session; without recording, DVR segments live under `dvr/` and are deleted when the
+ * session ends.
+ *
+ * Rungs come and go (ffmpeg restarted after a crash, a rung left out while the source changed size): a rung is
+ * recorded from when its packager is there. Its manifest rows keep the live msn of each segment, which is the
+ * source's msn of the same media (the ladder aligns them), so gaps are simply missing rows here; the VOD view
+ * (playback/vod-playlists.ts `alignRendition`) lays every rendition on the source's timeline and marks the
+ * missing segments EXT-X-GAP, so renditions stay aligned for players switching between them.
  */
 import type { Logger } from 'pino';
 import type { MediaCompletion, MediaRendition, MediaSegmentRow, MediaTrack } from '../../core/media-model.js';
@@ -15,6 +25,10 @@ import type { ClosedSegment } from '../packager/packager-options.js';
 import { SegmentStoreFullError, type SegmentStore } from '../../store/segment-store.js';
 import type { SessionHistory } from '../../playback/stored-media.js';
 import type { StoredSegment } from '../../playback/vod-playlists.js';
+import { RenditionTrack, type DescribeRendition } from './rendition-track.js';
+
+/** The rendition name of the source (passthrough) packager. */
+export const SOURCE_RENDITION = 'source';
 
 /** What the recorder asks of the database (implemented by Store; each change queues its webhooks). */
 export interface RecorderStore {
@@ -27,6 +41,12 @@ export interface RecorderStore {
 
 /** A stored segment of the session (`n` is its live msn, `initN` its init id), as DVR playlists and clips need it. */
 export type RecordedSegment = StoredSegment;
+
+/** The hooks a rendition's packager calls (LivePackager `onInit` / `onSegment`). */
+export interface RenditionRecording {
+  onInit(id: number, bytes: Buffer): void;
+  onSegment(seg: ClosedSegment): void;
+}
 
 export interface SessionRecorderOptions {
   streamId: string;
@@ -42,54 +62,95 @@ export interface SessionRecorderOptions {
   onFailure?: (reason: string) => void;
   /**
    * Continue a recording another node started (cluster takeover): same media, manifest rows after the stored ones
-   * (`load` reads them when the first write happens); the first segment here starts with a discontinuity.
+   * (`load` reads a rendition's when its first write happens); the first segment here starts with a discontinuity.
    */
-  resume?: { mediaId: string; load(): Promise<{ nextSeq: number; durationS: number }> };
+  resume?: { mediaId: string; load(rendition: string): Promise<{ nextSeq: number; durationS: number }> };
 }
 
 const DEFAULT_MAX_PENDING = 256 * 1024 * 1024;
 let dvrSessionCounter = 0;
 
 export class SessionRecorder implements OwnedOutput, SessionHistory {
-  readonly rendition = 'source';
-  /** the session's stored segments in order (DVR playlists, clips) */
-  readonly segments: RecordedSegment[] = [];
-  private readonly keysByMsn = new Map<number, string>();
   mediaId: string | undefined;
   failed: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private prefix: string | undefined;
-  private readonly inits = new Map<number, string>();
-  private seq = 0;
-  private totalS = 0;
-  private storedS = 0;
-  private totalBytes = 0;
-  private peakBps = 0;
+  /** every rendition recorded so far, the source first */
+  private readonly tracks = new Map<string, RenditionTrack>();
+  /** session seconds at the start of each source segment (msn -> s): rungs share the source's timeline */
+  private readonly sourceStartByMsn = new Map<number, number>();
+  private readonly source: RenditionTrack;
+  private readonly sourceHooks: RenditionRecording;
+  /** `dvr/<streamId>/<session>` when DVR runs without recording (removed at the end) */
+  private readonly scratch: string | undefined;
   private pendingBytes = 0;
   private ended = false;
   private endedPromise: Promise<void> | undefined;
   private configs = new Map<string, TrackConfig>();
   private readonly log: Logger;
   private readonly maxPending: number;
-  /** a continued recording: manifest seq and seconds stored before this node took over */
-  private seqBase = 0;
-  private baseS = 0;
 
   constructor(private readonly opts: SessionRecorderOptions) {
     this.log = opts.logger.child({ module: 'recorder', streamId: opts.streamId });
     this.maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING;
-    if (!opts.record) this.prefix = `dvr/${opts.streamId}/${Date.now().toString(36)}${(dvrSessionCounter++).toString(36)}/source`;
+    if (!opts.record) this.scratch = `dvr/${opts.streamId}/${Date.now().toString(36)}${(dvrSessionCounter++).toString(36)}`;
     else if (opts.resume) this.mediaId = opts.resume.mediaId;
+    this.source = new RenditionTrack(SOURCE_RENDITION, opts.dvr, undefined);
+    this.tracks.set(SOURCE_RENDITION, this.source);
+    this.sourceHooks = this.hooksFor(this.source);
   }
 
-  /** Where this session's objects go (`media/<mediaId>/source` or the DVR scratch prefix). */
+  /**
+   * The hooks of rendition `name`'s packager. A rung whose packager is replaced (the ladder restarted) calls this
+   * again: its recording goes on (same rendition, next rows). `describe` reads the live packager's codecs, size
+   * and frame rate for the media's renditions.
+   */
+  rendition(name: string, describe?: DescribeRendition): RenditionRecording {
+    if (name === SOURCE_RENDITION) {
+      if (describe) this.source.describe = describe;
+      return this.sourceHooks;
+    }
+    let track = this.tracks.get(name);
+    if (!track) {
+      track = new RenditionTrack(name, this.opts.dvr, describe);
+      this.tracks.set(name, track);
+    } else if (describe) track.describe = describe;
+    return this.hooksFor(track);
+  }
+
+  /** The stored history of one rendition of the session (DVR, clips, thumbnails), undefined before it has any. */
+  historyOf(name: string): SessionHistory | undefined {
+    return this.tracks.get(name);
+  }
+
+  /** Names of the renditions recorded so far, the source first. */
+  renditionNames(): string[] {
+    return [...this.tracks.keys()];
+  }
+
+  /** The media's renditions as recorded so far (the source first): what completion writes, what clips of a live session copy. */
+  renditionsSoFar(): MediaRendition[] {
+    const out: MediaRendition[] = [];
+    for (const t of this.tracks.values()) {
+      const r = t === this.source ? sourceRendition(t, this.configs) : t.mediaRendition(sourceCodecs(this.configs));
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Where the source's objects go (`media/<mediaId>/source` or the DVR scratch prefix), once known. */
   get keyPrefix(): string | undefined {
-    return this.prefix;
+    return this.source.prefix ?? (this.scratch ? `${this.scratch}/${SOURCE_RENDITION}` : undefined);
   }
 
-  /** seconds stored so far (what DVR and clips can reach) */
+  // ---- the source rendition as the SessionHistory (DVR playlists, clips) ----
+
+  get segments(): readonly RecordedSegment[] {
+    return this.source.segments;
+  }
+
+  /** seconds of the source stored so far (what DVR and clips can reach) */
   get durationS(): number {
-    return this.storedS;
+    return this.source.storedS;
   }
 
   get dvr(): boolean {
@@ -97,74 +158,107 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
   }
 
   initKey(n: number): string | undefined {
-    return this.inits.get(n);
+    return this.source.initKey(n);
   }
 
   segmentKey(msn: number): string | undefined {
-    return this.keysByMsn.get(msn);
+    return this.source.segmentKey(msn);
   }
 
-  /** Track configs of the session (for the media's tracks and resolution). */
+  /** Track configs of the source (for the media's tracks and resolution). */
   onConfig(cfg: TrackConfig): void {
     this.configs.set(cfg.track, cfg);
   }
 
-  /** The packager built an init segment. */
+  /** The source packager built an init segment. */
   onInit(id: number, bytes: Buffer): void {
+    this.sourceHooks.onInit(id, bytes);
+  }
+
+  /** The source packager closed a segment: store it, then its manifest row. */
+  onSegment(seg: ClosedSegment): void {
+    this.sourceHooks.onSegment(seg);
+  }
+
+  // ---- writing ----
+
+  private hooksFor(track: RenditionTrack): RenditionRecording {
+    return {
+      onInit: (id, bytes) => this.writeInit(track, id, bytes),
+      onSegment: (seg) => this.writeSegment(track, seg),
+    };
+  }
+
+  private writeInit(track: RenditionTrack, id: number, bytes: Buffer): void {
     if (this.failed || this.ended) return;
     this.enqueue(bytes.length, async () => {
-      const key = `${await this.ensurePrefix()}/init-${id}.mp4`;
+      // (init ids come from the packager's first msn: a restarted rung's new packager never reuses an older one's)
+      const key = `${await this.ensurePrefix(track)}/init-${id}.mp4`;
       await this.opts.segments.put(key, bytes);
-      this.inits.set(id, key);
+      track.inits.set(id, key);
     });
   }
 
-  /** The packager closed a segment: store it, then its manifest row. */
-  onSegment(seg: ClosedSegment): void {
+  private writeSegment(track: RenditionTrack, seg: ClosedSegment): void {
     if (this.failed || this.ended) return;
     let size = 0;
     for (const p of seg.parts) size += p.length;
-    const seq = this.seq++;
-    const startS = this.totalS;
-    this.totalS += seg.durationS;
-    this.totalBytes += size;
-    if (seg.durationS > 0.1) this.peakBps = Math.max(this.peakBps, Math.round((size * 8) / seg.durationS));
+    const seq = track.seq++;
+    // a rung's segment starts where the source's segment of the same msn starts (the ladder aligns them)
+    let startS: number;
+    if (track === this.source) {
+      startS = track.totalS;
+      this.sourceStartByMsn.set(seg.msn, startS);
+    } else {
+      startS = this.sourceStartByMsn.get(seg.msn) ?? track.totalS;
+    }
+    track.totalS += seg.durationS;
+    track.totalBytes += size;
+    if (seg.durationS > 0.1) track.peakBps = Math.max(track.peakBps, Math.round((size * 8) / seg.durationS));
+    track.sample();
     this.enqueue(size, async () => {
-      const prefix = await this.ensurePrefix();
-      const key = `${prefix}/seg-${seq + this.seqBase}.m4s`;
-      const initKey = this.inits.get(seg.initId) ?? `${prefix}/init-${seg.initId}.mp4`;
+      const prefix = await this.ensurePrefix(track);
+      const key = `${prefix}/seg-${seq + track.seqBase}.m4s`;
+      const initKey = track.inits.get(seg.initId) ?? `${prefix}/init-${seg.initId}.mp4`;
       await this.opts.segments.put(key, seg.parts);
       if (this.opts.record && this.mediaId) {
         await this.opts.store.addMediaSegment({
-          mediaId: this.mediaId, rendition: this.rendition, seq: seq + this.seqBase, msn: seg.msn, durationS: seg.durationS, key, size,
-          discontinuity: seg.discontinuity || (seq === 0 && this.seqBase > 0), programDateTime: new Date(seg.programDateTime).toISOString(), initKey,
+          mediaId: this.mediaId, rendition: track.name, seq: seq + track.seqBase, msn: seg.msn, durationS: seg.durationS, key, size,
+          discontinuity: seg.discontinuity || (seq === 0 && track.seqBase > 0), programDateTime: new Date(seg.programDateTime).toISOString(), initKey,
         });
       }
-      this.segments.push({
+      track.stored({
         n: seg.msn, durationS: seg.durationS, key, initN: seg.initId, discontinuity: seg.discontinuity,
         programDateTime: seg.programDateTime, startS,
       });
-      this.keysByMsn.set(seg.msn, key);
-      this.storedS = startS + seg.durationS;
       this.opts.onWrite?.(size);
     });
   }
 
-  private async ensurePrefix(): Promise<string> {
-    if (this.prefix) return this.prefix;
-    if (this.opts.resume) {
-      const { nextSeq, durationS } = await this.opts.resume.load();
-      this.seqBase = nextSeq;
-      this.baseS = durationS;
-      this.prefix = `media/${this.opts.resume.mediaId}/${this.rendition}`;
-      this.log.info({ mediaId: this.mediaId, nextSeq }, 'recording continues (taken over from another node)');
-      return this.prefix;
+  /** The rendition's key prefix; the first write of the session creates the media (runs inside the queue). */
+  private async ensurePrefix(track: RenditionTrack): Promise<string> {
+    if (track.prefix) return track.prefix;
+    if (this.scratch) {
+      track.prefix = `${this.scratch}/${track.name}`;
+      return track.prefix;
     }
-    const mediaId = await this.opts.store.createRecordingMedia(this.opts.streamId);
-    this.mediaId = mediaId;
-    this.prefix = `media/${mediaId}/${this.rendition}`;
-    this.log.info({ mediaId }, 'recording started');
-    return this.prefix;
+    const resume = this.opts.resume;
+    if (resume) {
+      const { nextSeq, durationS } = await resume.load(track.name);
+      track.seqBase = nextSeq;
+      track.baseS = durationS;
+      track.resumeLoaded = true;
+      track.prefix = `media/${resume.mediaId}/${track.name}`;
+      this.log.info({ mediaId: this.mediaId, rendition: track.name, nextSeq }, 'recording continues (taken over from another node)');
+      return track.prefix;
+    }
+    if (!this.mediaId) {
+      this.mediaId = await this.opts.store.createRecordingMedia(this.opts.streamId);
+      this.log.info({ mediaId: this.mediaId }, 'recording started');
+    }
+    track.prefix = `media/${this.mediaId}/${track.name}`;
+    if (track !== this.source) this.log.info({ mediaId: this.mediaId, rendition: track.name }, 'recording a rendition of the ladder');
+    return track.prefix;
   }
 
   private enqueue(bytes: number, work: () => Promise<void>): void {
@@ -206,13 +300,19 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
     this.ended = true;
     this.endedPromise = this.chain.then(async () => {
       if (!this.opts.record) {
-        if (this.prefix) await this.opts.segments.deletePrefix(`${this.prefix.slice(0, this.prefix.lastIndexOf('/'))}/`).catch(() => 0);
+        if (this.scratch) await this.opts.segments.deletePrefix(`${this.scratch}/`).catch(() => 0);
         return;
       }
       if (this.failed || !this.mediaId) return;
-      if (this.opts.resume && !this.prefix) await this.ensurePrefix(); // nothing written here: the stored part's length counts
-      await this.opts.store.completeMedia(this.mediaId, completionOf(this.totalS + this.baseS, this.configs, this.totalBytes, this.peakBps));
-      this.log.info({ mediaId: this.mediaId, durationS: Math.round(this.totalS * 10) / 10, segments: this.seq }, 'recording complete');
+      // nothing written here by a continued recording: the stored part's length counts
+      if (this.opts.resume && !this.source.prefix) await this.ensurePrefix(this.source);
+      const renditions = this.renditionsSoFar();
+      const durationS = this.source.totalS + this.source.baseS;
+      await this.opts.store.completeMedia(this.mediaId, completionOf(durationS, this.configs, renditions));
+      this.log.info({
+        mediaId: this.mediaId, durationS: Math.round(durationS * 10) / 10, segments: this.source.seq,
+        renditions: renditions.map((r) => r.name),
+      }, 'recording complete');
     }).catch((err) => this.log.error({ err, mediaId: this.mediaId }, 'could not complete the recording'));
   }
 
@@ -244,31 +344,44 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
   }
 }
 
-/** What a recording's media says about itself: duration, source resolution, tracks and its one rendition. */
-export function completionOf(durationS: number, configs: Map<string, TrackConfig>, bytes = 0, peakBps = 0): MediaCompletion {
+function sourceCodecs(configs: Map<string, TrackConfig>): string[] {
+  return [configs.get('video'), configs.get('audio')].filter((c): c is TrackConfig => c !== undefined).map((c) => c.codecString);
+}
+
+/** The source's entry: its configs say codecs and size even when the packager never described it. */
+function sourceRendition(t: RenditionTrack, configs: Map<string, TrackConfig>): MediaRendition | undefined {
+  const v = configs.get('video');
+  const size = v && v.track === 'video' ? { width: v.width, height: v.height } : undefined;
+  if (t.seq > 0) return t.mediaRendition(sourceCodecs(configs), size);
+  // (a continued recording with nothing written here still describes its source)
+  if (!t.resumeLoaded && configs.size === 0) return undefined;
+  const r: MediaRendition = { name: t.name, codecs: sourceCodecs(configs).join(','), bandwidth: 0, averageBandwidth: 0 };
+  if (size) Object.assign(r, size);
+  return r;
+}
+
+/**
+ * What a recording's media says about itself: duration, source resolution and tracks (the source's: FastPix
+ * reports one video track per media), and every recorded rendition (`renditions`: the source first, then the
+ * rungs as recorded). Without `renditions`, the source alone, described by its configs.
+ */
+export function completionOf(durationS: number, configs: Map<string, TrackConfig>, renditions?: MediaRendition[]): MediaCompletion {
   const tracks: MediaTrack[] = [];
-  const codecs: string[] = [];
   let sourceResolution: string | undefined;
   const v = configs.get('video');
-  let width: number | undefined;
-  let height: number | undefined;
   if (v && v.track === 'video') {
-    width = v.width;
-    height = v.height;
     sourceResolution = String(v.height); // FastPix spells it "1080"
     tracks.push({ id: 'video-0', type: 'video', width: v.width, height: v.height, frameRate: '-1', status: 'available' });
-    codecs.push(v.codecString);
   }
   const a = configs.get('audio');
-  if (a && a.track === 'audio') {
-    tracks.push({ id: 'audio-0', type: 'audio', status: 'available' });
-    codecs.push(a.codecString);
+  if (a && a.track === 'audio') tracks.push({ id: 'audio-0', type: 'audio', status: 'available' });
+  let list = renditions;
+  if (!list || list.length === 0) {
+    const r: MediaRendition = { name: SOURCE_RENDITION, codecs: sourceCodecs(configs).join(','), bandwidth: 0, averageBandwidth: 0 };
+    if (v && v.track === 'video') Object.assign(r, { width: v.width, height: v.height });
+    list = [r];
   }
-  const average = durationS > 0 ? Math.round((bytes * 8) / durationS) : 0;
-  const rendition: MediaRendition = { name: 'source', codecs: codecs.join(','), bandwidth: Math.max(peakBps, average), averageBandwidth: average };
-  if (width !== undefined) rendition.width = width;
-  if (height !== undefined) rendition.height = height;
-  const c: MediaCompletion = { durationS, tracks, renditions: [rendition] };
+  const c: MediaCompletion = { durationS, tracks, renditions: list };
   if (sourceResolution) c.sourceResolution = sourceResolution;
   return c;
 }

@@ -26,6 +26,7 @@ import { sameTrackConfig } from '../packager/same-track-config.js';
 import { TsDemuxer } from '../../protocols/mpegts/ts-demuxer.js';
 import { LivePackager } from '../packager/index.js';
 import type { LiveSegment } from '../packager/live-segment.js';
+import type { ClosedSegment } from '../packager/packager-options.js';
 import { ffmpegLadderArgs, rungFd } from './ffmpeg-args.js';
 import { planLadder, type LadderPlan, type LadderRung, type PlannedRung } from './ladder.js';
 import { TranscodeSlots } from './transcode-slots.js';
@@ -62,6 +63,18 @@ export interface LadderTranscoderOptions {
   restartLagS?: number;
   /** bytes waiting on ffmpeg's stdin beyond which input is dropped to the next keyframe (default 16 MiB) */
   maxQueuedBytes?: number;
+  /**
+   * Recording and DVR of the rungs: called each time a rung's packager starts (again after a restart, with the
+   * new packager); the hooks returned get that packager's init segments and closed segments, as the source
+   * packager's `onInit`/`onSegment` do. Undefined: the rung is not recorded.
+   */
+  recordRung?: (name: string, packager: LivePackager) => RungRecording | undefined;
+}
+
+/** What a rung's packager hands to the recorder (SessionRecorder.rendition(name)). */
+export interface RungRecording {
+  onInit(id: number, bytes: Buffer): void;
+  onSegment(seg: ClosedSegment): void;
 }
 
 /** A rendition as playback lists it. */
@@ -182,6 +195,11 @@ export class LadderTranscoder implements OwnedOutput, LiveSubscriber {
 
   get childPid(): number | undefined {
     return this.run?.child.pid;
+  }
+
+  /** ffmpeg stopped and its restart waits for the backoff (source frames until then do not start a child). */
+  get restartPending(): boolean {
+    return this.restartTimer !== undefined;
   }
 
   // ---- LiveSubscriber (the source's frames) ----
@@ -434,6 +452,8 @@ export class LadderTranscoder implements OwnedOutput, LiveSubscriber {
   /** A rung's first keyframe matched a source segment: its packager starts, aligned, and replaces the older one. */
   rungStarted(run: Run, rung: PlannedRung, startDts: number, msn: number): LivePackager {
     const source = this.o.source;
+    // (the hooks are set right after the packager exists: its first init and segment come with later frames)
+    let recording: RungRecording | undefined;
     const packager = new LivePackager({
       partTargetMs: this.o.partTargetMs ?? 200,
       firstMsn: msn,
@@ -443,7 +463,10 @@ export class LadderTranscoder implements OwnedOutput, LiveSubscriber {
         return a.wall + (startDts - a.dts) / 90;
       },
       logger: this.log.child({ rendition: rung.name }),
+      onInit: (id, bytes) => recording?.onInit(id, bytes),
+      onSegment: (seg) => recording?.onSegment(seg),
     });
+    recording = this.o.recordRung?.(rung.name, packager);
     this.renditions.set(rung.name, { rung, packager, run: run.id, healthy: false });
     this.o.owner.attach(rung.name, { end: () => packager.end(), close: () => packager.end() }, undefined, packager);
     return packager;

@@ -266,7 +266,7 @@ test('ffmpeg killed: restarted with backoff, the rungs come back aligned', { tim
   const before = h.ladder.rendition('360p');
   process.kill(pid, 'SIGKILL');
   await until('the child gone', () => !h.ladder.running);
-  await new Promise((r) => setTimeout(r, 150)); // the 100 ms backoff of the first restart
+  await until('the restart backoff over', () => (h.ladder.restartPending ? undefined : true));
   h.feed(events.slice(half));
   await until('a new 360p rung', () => h.ladder.rendition('360p') !== before && (h.ladder.rendition('360p')?.playlistModel().segments.length ?? 0) >= 1);
   assert.notEqual(h.ladder.childPid, pid);
