@@ -33,6 +33,7 @@ import type { ClusterNode } from './cluster/cluster-node.js';
 import { ClusterLiveControl, createClusterNode } from './cluster/cluster-plane.js';
 import { EdgeProxy } from './cluster/edge-proxy.js';
 import { OwnerWaits } from './cluster/owner-waits.js';
+import { retryTransient } from './store/db-retry.js';
 
 /** A held playlist request waits this long for a stream's next owner (under hls.js's 10 s time to first byte). */
 const HANDOFF_HOLD_MS = 8000;
@@ -102,8 +103,13 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
         await this.playbackIdsChanged().catch((err) => this.log.warn({ err }, 'playback routes refresh failed'));
         return m.mediaId;
       },
-      addMediaSegment: async (row) => { await store.addMediaSegment(row); },
-      completeMedia: async (id, c) => { await store.completeMedia(id, c); },
+      // a database away for a while delays the manifest rows (the recorder's pending-bytes bound holds what waits)
+      addMediaSegment: async (row) => {
+        await retryTransient(() => store.addMediaSegment(row), { logger: this.log, what: `recording manifest of ${row.mediaId}` });
+      },
+      completeMedia: async (id, c) => {
+        await retryTransient(() => store.completeMedia(id, c), { logger: this.log, what: `completing the recording ${id}` });
+      },
       failMedia: async (id, reason) => { await store.failMedia(id, reason); },
     };
     this.log = logger;

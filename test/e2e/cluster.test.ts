@@ -219,13 +219,15 @@ test('N viewers on node B cost node A one fetch per part and one upstream wait p
   assert.equal((await A.request('PUT', `/v1/live/streams/${s.streamId}/finish`)).status, 200);
 });
 
-test('Postgres unreachable for longer than the leases while a stream is live: media keeps flowing, nobody takes it over', async () => {
-  const s = await createStream(A, { enableRecording: false });
+test('Postgres unreachable for longer than the leases while a stream is live: media keeps flowing, nobody takes it over, the recording misses nothing', async () => {
+  const s = await createStream(A);
   const pid = s.playbackIds[0]!.id;
   const enc = publishTo(A, s.streamKey);
   await waitStatus(B, s.streamId, 'active');
   const seqNow = async (on: TestServer) => playlistInfo(await (await fetch(play(on, pid, '/media.m3u8'))).text()).segments.map(msnOf).pop() ?? -1;
   await waitFor('segments on A', async () => ((await seqNow(A)) > 0 ? true : undefined), 20_000, 200);
+  const mediaId = await waitFor('recording', async () => (await B.request('GET', `/v1/live/streams/${s.streamId}`)).body.data.mediaIds?.[0] as string | undefined, 20_000);
+  const firstMsn = playlistInfo(await (await fetch(play(A, pid, '/media.m3u8'))).text()).mediaSequence;
   const dbName = new URL(dbUrl).pathname.slice(1);
   const admin = new pgLib.Client({ connectionString: pg.url() });
   await admin.connect();
@@ -253,8 +255,17 @@ test('Postgres unreachable for longer than the leases while a stream is live: me
   assert.ok((await seqNow(C)) > during, 'node C does not play the stream after the outage');
   const ev = eventsOf(s.streamId);
   assert.ok(!ev.includes('disconnected') && !ev.includes('idle'), ev.join(','));
+  const lastMsn = await seqNow(A);
   assert.equal((await C.request('PUT', `/v1/live/streams/${s.streamId}/finish`)).status, 200);
   await enc.exited;
+  // the manifest rows written while the database was away went in once it was back: the recording has no hole
+  const media = await mediaReady(C, mediaId);
+  const vodPid = await C.request('POST', `/v1/on-demand/${mediaId}/playback-ids`, { accessPolicy: 'public' });
+  assert.equal(vodPid.status, 201, vodPid.text);
+  const vod = playlistInfo(await (await fetch(play(C, String(vodPid.body.data.id ?? vodPid.body.data[0]?.id), '/media.m3u8'))).text());
+  assert.ok(vod.segments.length >= lastMsn - firstMsn, `the recording holds ${vod.segments.length} segments of the ${lastMsn - firstMsn + 1} live ones (${firstMsn}..${lastMsn}, outage ${before}..${during})`);
+  assert.equal(vod.discontinuities, 0, 'the outage cut the recording');
+  assert.ok(seconds(media.duration) >= during - before, `recorded ${media.duration}`);
 });
 
 /** Distinct webhook events of a media, in delivery order. */
