@@ -33,7 +33,7 @@ import type { ClusterNode } from './cluster/cluster-node.js';
 import { ClusterLiveControl, createClusterNode } from './cluster/cluster-plane.js';
 import { EdgeProxy } from './cluster/edge-proxy.js';
 import { OwnerWaits } from './cluster/owner-waits.js';
-import { retryTransient } from './store/db-retry.js';
+import { isUniqueViolation, retryTransient } from './store/db-retry.js';
 
 /** A held playlist request waits this long for a stream's next owner (under hls.js's 10 s time to first byte). */
 const HANDOFF_HOLD_MS = 8000;
@@ -105,7 +105,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
       },
       // a database away for a while delays the manifest rows (the recorder's pending-bytes bound holds what waits)
       addMediaSegment: async (row) => {
-        await retryTransient(() => store.addMediaSegment(row), { logger: this.log, what: `recording manifest of ${row.mediaId}` });
+        await retryTransient(() => store.addMediaSegment(row), { logger: this.log, what: `recording manifest of ${row.mediaId}`, landedBefore: isUniqueViolation });
       },
       completeMedia: async (id, c) => {
         await retryTransient(() => store.completeMedia(id, c), { logger: this.log, what: `completing the recording ${id}` });

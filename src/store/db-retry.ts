@@ -26,6 +26,17 @@ export interface DbRetryOptions {
   maxDelayMs?: number;
   /** what is being written, for the log */
   what: string;
+  /**
+   * After a transient failure, an error that says the write had landed after all (its acknowledgement was lost),
+   * e.g. a unique violation on a row's key: counted as done.
+   */
+  landedBefore?: (err: unknown) => boolean;
+}
+
+/** Postgres and SQLite unique violations. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown } | undefined;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 export async function retryTransient<T>(op: () => Promise<T>, opts: DbRetryOptions): Promise<T> {
@@ -38,6 +49,10 @@ export async function retryTransient<T>(op: () => Promise<T>, opts: DbRetryOptio
       if (warned) opts.logger?.info({ what: opts.what, waitedMs: Date.now() - started }, 'database back: the delayed write went through');
       return v;
     } catch (err) {
+      if (warned && opts.landedBefore?.(err)) {
+        opts.logger?.info({ what: opts.what, waitedMs: Date.now() - started }, 'database back: the delayed write had landed');
+        return undefined as T;
+      }
       if (!isTransientDbError(err) || Date.now() - started > (opts.giveUpMs ?? 600_000)) throw err;
       if (!warned) {
         opts.logger?.warn({ err, what: opts.what }, 'the database is unreachable: retrying the write until it is back');

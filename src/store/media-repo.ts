@@ -236,9 +236,7 @@ const rowToSegment = (r: MediaSegmentsTable): MediaSegmentRow => {
 
 export async function insertSegments(db: Db, rows: readonly MediaSegmentRow[]): Promise<void> {
   if (rows.length === 0) return;
-  // idempotent: a write retried after its acknowledgement was lost (the database went away) is not a conflict
-  await db.insertInto('media_segments').values(rows.map(segmentToRow))
-    .onConflict((oc) => oc.columns(['media_id', 'rendition', 'seq']).doNothing()).execute();
+  await db.insertInto('media_segments').values(rows.map(segmentToRow)).execute();
 }
 
 /** The manifest of one rendition (or all, ordered by rendition then seq), optionally from seq `fromSeq` on. */

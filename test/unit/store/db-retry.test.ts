@@ -1,7 +1,7 @@
 /** Writes retried across a database outage: transient errors wait and retry, real errors fail at once. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTransientDbError, retryTransient } from '../../../src/store/db-retry.js';
+import { isTransientDbError, isUniqueViolation, retryTransient } from '../../../src/store/db-retry.js';
 
 test('transient: connection refused/reset/terminated, server shutting down or not accepting connections', () => {
   for (const e of [
@@ -36,4 +36,15 @@ test('retryTransient retries transient errors until the write goes through, fail
   let gave = 0;
   await assert.rejects(retryTransient(async () => { gave++; throw Object.assign(new Error('reset'), { code: 'ECONNRESET' }); }, { what: 'test', baseDelayMs: 5, maxDelayMs: 5, giveUpMs: 50 }), /reset/);
   assert.ok(gave >= 2, `${gave} attempts before giving up`);
+});
+
+test('a unique violation after a transient failure means the first attempt had landed; without one it is an error', async () => {
+  let calls = 0;
+  await retryTransient(async () => {
+    calls++;
+    if (calls === 1) throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+    throw Object.assign(new Error('duplicate key value'), { code: '23505' });
+  }, { what: 'test', baseDelayMs: 5, landedBefore: isUniqueViolation });
+  assert.equal(calls, 2);
+  await assert.rejects(retryTransient(async () => { throw Object.assign(new Error('duplicate key value'), { code: '23505' }); }, { what: 'test', landedBefore: isUniqueViolation }), /duplicate key/);
 });
