@@ -16,7 +16,7 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/ports.js';
 import { clip720p, probe, publish, type Publisher } from '../helpers/media-tools.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { HlsPlayer } from '../helpers/hls-player.js';
+import { HlsPlayer, type PlayerState } from '../helpers/hls-player.js';
 import pgLib from 'pg';
 
 const SECRET = Buffer.from('cluster-test-secret-32-bytes!!!!').toString('base64');
@@ -338,11 +338,14 @@ test('node A killed with kill -9: the encoder reconnects through node B inside t
     // the same player, never reloaded, plays on from B's media (through C, which held its playlist requests
     // while the stream had no owner)
     // (10 s past the crash: more than A's media the player could have buffered, so B's media played too)
+    let last: PlayerState | undefined;
     const went = await waitFor('the player plays on past the takeover', async () => {
-      const st = await player.state();
+      const st = last = await player.state();
       if (st.fatal) throw new Error(`fatal hls.js error ${st.fatal} (${st.errors.join(', ')})`);
       return st.time >= atCrash + 10 ? st : undefined;
-    }, 60_000, 200);
+    }, 60_000, 200).catch((err: Error) => {
+      throw new Error(`${err.message}: time ${last?.time} (crash at ${atCrash}), buffered ${last?.buffered}, fragments ${last?.frags.join(' ')}, errors ${last?.errors.join(', ')}`);
+    });
     assert.equal(went.width, 1280);
   } finally {
     await player.close();

@@ -7,14 +7,15 @@ import { openHlsPage, type HlsPage } from './chromium.js';
 
 const PAGE = (src: string): string => `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.js"></script><script>
-const s = window.__state = { errors: [], fatal: null, live: null, parts: 0, lowLatency: null, latency: null, time: 0, width: 0, seekStart: null, seekEnd: null };
+const s = window.__state = { errors: [], fatal: null, live: null, parts: 0, lowLatency: null, latency: null, time: 0, width: 0, seekStart: null, seekEnd: null, buffered: '', frags: [] };
 window.__seek = (t) => { video.currentTime = t; };
 const video = document.getElementById('v');
 const hls = new Hls({ lowLatencyMode: true });
 s.lowLatency = hls.config.lowLatencyMode;
 hls.on(Hls.Events.ERROR, (_, d) => { s.errors.push(d.details); if (d.fatal) s.fatal = d.details; });
+hls.on(Hls.Events.FRAG_BUFFERED, (_, d) => { s.frags.push(d.frag.sn + '/' + d.frag.cc + '@' + d.frag.start.toFixed(2)); if (s.frags.length > 12) s.frags.shift(); });
 hls.on(Hls.Events.LEVEL_UPDATED, (_, d) => { s.live = d.details.live; s.parts = (d.details.partList || []).length; });
-setInterval(() => { s.latency = hls.latency; s.time = video.currentTime; s.width = video.videoWidth; const r = video.seekable; s.seekStart = r.length ? r.start(0) : null; s.seekEnd = r.length ? r.end(r.length - 1) : null; }, 100);
+setInterval(() => { s.latency = hls.latency; s.time = video.currentTime; s.width = video.videoWidth; const b = video.buffered; s.buffered = Array.from({ length: b.length }, (_, i) => b.start(i).toFixed(2) + '-' + b.end(i).toFixed(2)).join(' '); const r = video.seekable; s.seekStart = r.length ? r.start(0) : null; s.seekEnd = r.length ? r.end(r.length - 1) : null; }, 100);
 hls.loadSource(${JSON.stringify(src)});
 hls.attachMedia(video);
 video.play().catch((e) => s.errors.push(String(e)));
@@ -22,6 +23,10 @@ video.play().catch((e) => s.errors.push(String(e)));
 
 export interface PlayerState {
   errors: string[];
+  /** the video element's buffered ranges ("0.00-4.10 5.00-9.20"), for failure messages */
+  buffered: string;
+  /** the last fragments hls.js buffered: "sn/cc@start" */
+  frags: string[];
   fatal: string | null;
   live: boolean | null;
   parts: number;
