@@ -2,6 +2,8 @@
  * The onair benchmark suite: onair side by side with nginx-rtmp (HLS) and node-media-server on this machine,
  * and for SRT ingest with srt-live-transmit relaying the same input (a floor: it does no packaging).
  * Usage: npm run bench -- [--quick] [--only cpu,max,latency,rps,srt] [--servers onair,nginx-hls,nms] [--max-cap 150]
+ * The cluster rows of issue 11 run only when named: --only workers (2 workers each: onair on Postgres vs nginx-rtmp),
+ * --only edge (viewers through an edge node).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -12,6 +14,8 @@ import { measureDvrMemory, dvrSlopeMetric } from './dvr-memory.js';
 import { measureRecording } from './recording.js';
 import { measureGlassToGlass, latencyP50Metric, latencyP95Metric } from './glass-to-glass.js';
 import { measureMaxStreams, maxStreamsMetric } from './max-streams.js';
+import { measureMaxStreamsWorkers, workersMaxMetric } from './max-streams-workers.js';
+import { measureEdgeViewers, edgeGrowthMetric, EDGE_LEVELS } from './edge-viewers.js';
 import { measurePlaybackRps, playlistRpsMetric, segmentRpsMetric } from './playback-rps.js';
 import { measureSrtIngest } from './srt-ingest.js';
 import { measureLadder, ladderCpuRatioMetric, ladderLatencyMetric } from './ladder.js';
@@ -35,6 +39,8 @@ const MEASUREMENTS = {
   rps: measurePlaybackRps,
   srt: measureSrtIngest,
   ladder: measureLadder,
+  workers: measureMaxStreamsWorkers,
+  edge: measureEdgeViewers,
 } as const;
 type MeasurementName = keyof typeof MEASUREMENTS;
 
@@ -48,6 +54,8 @@ const targets = (streams: number): Target[] => [
   { metric: stallIncreaseMetric, text: '<= 50 ms', check: (o) => o <= 50 },
   { metric: dvrSlopeMetric, text: 'flat (< 1 MB/min)', check: (o) => o < 1 },
   { metric: maxStreamsMetric, text: '>= 1.5x nginx-hls', check: (o, n) => (n === null ? null : o >= 1.5 * n) },
+  { metric: workersMaxMetric, text: '>= 1.5x nginx-hls (2 workers)', check: (o, n) => (n === null ? null : o >= 1.5 * n) },
+  { metric: edgeGrowthMetric, text: '<= 1.2x', check: (o) => o <= 1.2 },
   { metric: latencyP50Metric, text: '< 1.5 s', check: (o) => o < 1.5 },
   { metric: latencyP95Metric, text: '< 2.5 s', check: (o) => o < 2.5 },
   { metric: ladderCpuRatioMetric, text: '<= 1.1x plain ffmpeg', check: (o) => o <= 1.1 },
@@ -59,6 +67,7 @@ const targets = (streams: number): Target[] => [
 interface Options {
   quick: boolean;
   maxCap: number;
+  workersCap: number;
   only: MeasurementName[];
   servers: ServerName[];
   /** compile onair into bench/out/dist first (default; --no-build: tsx or dist/ as before) */
@@ -75,7 +84,7 @@ function intArg(name: string, value: string | undefined, min: number, max: numbe
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, maxCap: 150, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS, build: true };
+  const options: Options = { quick: false, maxCap: 150, workersCap: 1000, only: Object.keys(MEASUREMENTS) as MeasurementName[], servers: ALL_SERVERS, build: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') options.quick = true;
@@ -86,7 +95,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--max-cap') {
       options.maxCap = Number(argv[++i]);
       if (!Number.isInteger(options.maxCap) || options.maxCap < 10 || options.maxCap > 1000) throw new Error('--max-cap needs an integer 10..1000');
-    } else if (arg === '--only' || arg === '--servers') {
+    } else if (arg === '--workers-cap') options.workersCap = intArg(arg, argv[++i], 10, 3000);
+    else if (arg === '--only' || arg === '--servers') {
       const value = argv[++i];
       if (!value) throw new Error(`${arg} needs a value`);
       const names = value.split(',');
@@ -98,14 +108,14 @@ function parseArgs(argv: string[]): Options {
         options.servers = names as ServerName[];
       }
     } else if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--quick] [--only cpu,mem,recording,dbstall,dvr,max,latency,rps,srt,ladder] [--servers onair,nginx-hls,nms] [--max-cap 150] [--no-build] [--streams 40] [--window 40] [--minutes 30]');
+      console.log('npm run bench -- [--quick] [--only cpu,mem,recording,dbstall,dvr,max,latency,rps,srt,ladder,workers,edge] [--servers onair,nginx-hls,nms] [--max-cap 150] [--workers-cap 1000] [--no-build] [--streams 40] [--window 40] [--minutes 30]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
   // "--quick: fewer streams, shorter windows, skip the ramp" unless the ramp is asked for by name.
   if (options.quick && !argv.includes('--only')) options.only = options.only.filter((m) => m !== 'max');
-  // the long DVR session runs only when asked for by name; cpu makes the memory row too
-  if (!argv.includes('--only')) options.only = options.only.filter((m) => m !== 'dvr');
+  // the long DVR session and the cluster rows (Postgres, a 2-worker ramp) run only when asked for by name; cpu makes the memory row too
+  if (!argv.includes('--only')) options.only = options.only.filter((m) => m !== 'dvr' && m !== 'workers' && m !== 'edge');
   if (options.only.includes('cpu')) options.only = options.only.filter((m) => m !== 'mem');
   return options;
 }
@@ -131,6 +141,12 @@ function notes(options: Options, descriptions: Map<string, string>): string[] {
   if (options.only.includes('srt')) {
     lines.push(`SRT: publishers send the same clip as MPEG-TS (ffmpeg -f mpegts, AES-128 passphrase, libsrt default 120 ms latency). onair column = SRT ingest + LL-HLS packaging (+ the 2 s playlist polls), CPU of its process tree; ${RELAY_NAME} column = one relay process per stream, SRT listener -> UDP sink in the bench, summed CPU of the relays: no demux, no packaging, so a floor, not a like-for-like peer. Latency: the clock stream published over SRT, played by Chromium + hls.js (LL mode), with the ${options.quick ? 5 : 10} SRT CPU streams still running.`);
   }
+  if (options.only.includes('workers')) {
+    lines.push(`workers: onair serve --workers 2 --database postgres://... (throwaway Postgres 15, fsync off; ONAIR_TRANSCODE=off, enableRecording false) vs nginx-rtmp worker_processes 2 (HLS TS on tmpfs), one after the other; all cap streams created before the ramp (onair: through its API, so that API latency on a saturated machine does not end the ramp); +${Math.max(10, Math.ceil(options.workersCap / 25 / 10) * 10)} streams every 15 s up to ${options.workersCap} (--workers-cap) / 10 min, same health rule as max streams. Load: ONE fan-out publisher process (bench/lib/fanout-publisher.ts) reads the clip once and paces it in real time to every RTMP URL (same tag bytes for all, ffmpeg's command sequence); its CPU is the "load generator CPU" row. The playlist monitor (2 s polls) runs in the bench process.`);
+  }
+  if (options.only.includes('edge')) {
+    lines.push(`edge: two onair nodes (--workers 1 each when the flag exists) on one throwaway Postgres, one stream published to node A with ffmpeg, simulated LL-HLS viewers on node B (blocking playlist reload _HLS_msn/_HLS_part for the next part, then that part; a keep-alive connection each, a minimal HTTP/1.1 client, all in the bench process) at ${EDGE_LEVELS.join(', ')} viewers; origin req/s = onair_playback_requests_total of node A per second (only B talks to A), over a ${options.quick ? 8 : Math.min(20, options.window ?? 40)} s window after ${options.quick ? 3 : 6} s of settling; node B CPU = its process tree, % of one core; growth = origin req/s at ${EDGE_LEVELS[EDGE_LEVELS.length - 1]} viewers / at ${EDGE_LEVELS[0]}.`);
+  }
   if (options.quick) lines.push('--quick: 1 and 5 streams, 8 s CPU windows, no ramp, 5 s wrk slices, 5 background streams for latency (SRT: 1 and 5 streams, 8 s windows, 10 s of latency samples).');
   for (const [name, description] of descriptions) lines.push(`${name}: ${description}`);
   return lines;
@@ -148,7 +164,7 @@ async function main(): Promise<void> {
   else if (options.build && options.servers.includes('onair')) buildOnair(log);
   const descriptions = new Map<string, string>();
   const ctx: BenchContext = {
-    quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap,
+    quick: options.quick, clipPath, servers: options.servers, log, descriptions, maxStreamsCap: options.maxCap, workersCap: options.workersCap,
     streams: options.streams ?? (options.quick ? 5 : 40),
     minutes: options.minutes ?? (options.quick ? 3 : 30),
     windowS: options.window ?? (options.quick ? 8 : 40),

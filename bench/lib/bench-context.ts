@@ -14,6 +14,8 @@ export interface BenchContext {
   descriptions: Map<string, string>;
   /** Upper bound of the max-streams ramp (default 150). */
   maxStreamsCap: number;
+  /** Upper bound of the 2-worker ramp (--only workers; default 1000, --workers-cap). */
+  workersCap: number;
   /** --streams N: the "many streams" level of cpu/mem/recording/dbstall (default 40; 5 with --quick) */
   streams: number;
   /** --minutes M: length of the DVR memory session (default 30; 3 with --quick) */

@@ -55,3 +55,35 @@ export async function fetchMediaPlaylist(url: string, timeoutMs = 4000): Promise
   }
   throw new Error(`multivariant playlist nested too deep: ${url}`);
 }
+
+/**
+ * The URI of part `part` of segment `msn` in a media playlist (RFC 8216bis 4.4.4.9 EXT-X-PART: the parts listed
+ * before a segment's URI line are that segment's, and the ones after the last URI belong to the open segment),
+ * absolute against `url`; undefined when the playlist does not list it.
+ */
+export function partUri(text: string, url: string, msn: number, part: number): string | undefined {
+  const sequence = /#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text);
+  let current = sequence ? Number(sequence[1]) : 0;
+  let index = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line.startsWith('#EXT-X-PART:')) {
+      if (current === msn && index === part) {
+        const uri = /URI="([^"]+)"/.exec(line)?.[1];
+        return uri === undefined ? undefined : new URL(uri, url).href;
+      }
+      index++;
+    } else if (!line.startsWith('#')) {
+      current++;
+      index = 0;
+    }
+  }
+  return undefined;
+}
+
+/** The EXT-X-MAP (init segment) URI, absolute against `url`. */
+export function mapUri(text: string, url: string): string | undefined {
+  const uri = /#EXT-X-MAP:[^\n]*URI="([^"]+)"/.exec(text)?.[1];
+  return uri === undefined ? undefined : new URL(uri, url).href;
+}

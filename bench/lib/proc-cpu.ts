@@ -90,3 +90,29 @@ export function cpuSecondsBetween(before: CpuSnapshot, after: CpuSnapshot): numb
   ticks += Math.max(0, after.rootChildTicks - before.rootChildTicks);
   return ticks / CLK_TCK;
 }
+
+/** The machine's CPU time from /proc/stat (proc(5): the "cpu" line sums every core: user nice system idle iowait ...). */
+export interface MachineCpu {
+  idleTicks: number;
+  totalTicks: number;
+}
+
+export function parseProcStat(text: string): MachineCpu {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('no cpu line in /proc/stat');
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // idle + iowait are time no process ran; guest time is already inside user/nice
+  const idleTicks = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const totalTicks = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { idleTicks, totalTicks };
+}
+
+export function machineCpu(): MachineCpu {
+  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Share of the machine's CPU time (all cores) that was idle between two readings, 0..1. */
+export function idleShare(before: MachineCpu, after: MachineCpu): number {
+  const total = after.totalTicks - before.totalTicks;
+  return total > 0 ? (after.idleTicks - before.idleTicks) / total : 0;
+}

@@ -10,12 +10,21 @@ export function muxerFor(url: string): 'mpegts' | 'flv' {
   return url.startsWith('srt://') ? 'mpegts' : 'flv';
 }
 
+/** What a ramp needs from a publisher of one stream: an ffmpeg Publisher, or one URL of the fan-out publisher. */
+export interface PublisherLike {
+  readonly exited: boolean;
+  readonly lastError: string;
+  /** media seconds sent per wall second over the last `windowMs` (undefined until enough samples) */
+  recentRate(windowMs?: number): number | undefined;
+  stop(): Promise<void>;
+}
+
 interface ProgressSample {
   wallMs: number;
   mediaUs: number;
 }
 
-export class Publisher {
+export class Publisher implements PublisherLike {
   private readonly child: ChildProcess;
   private readonly samples: ProgressSample[] = [];
   private pending = '';

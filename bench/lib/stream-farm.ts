@@ -1,7 +1,7 @@
 /** A set of live streams on one server: publishers looping the clip plus a playlist monitor watching them. */
 import type { MediaServer, StreamEndpoints } from '../peers/media-server.js';
 import { PlaylistMonitor } from './playlist-monitor.js';
-import { Publisher } from './publisher.js';
+import { Publisher, type PublisherLike } from './publisher.js';
 import { sleep, waitFor } from './wait.js';
 
 export interface FarmHealth {
@@ -15,11 +15,14 @@ export interface FarmHealth {
 }
 
 export class StreamFarm {
-  readonly publishers: Publisher[] = [];
+  readonly publishers: PublisherLike[] = [];
   readonly endpoints: StreamEndpoints[] = [];
   readonly monitor: PlaylistMonitor;
 
-  /** `ingest: 'srt'` publishes MPEG-TS to each stream's srtPublishUrl instead of FLV over RTMP. */
+  /**
+   * `ingest: 'srt'` publishes MPEG-TS to each stream's srtPublishUrl instead of FLV over RTMP. `publish` starts the
+   * publisher of one stream (default: one ffmpeg per stream; the fan-out publisher's `add` for cheap load).
+   */
   constructor(
     readonly server: MediaServer,
     readonly clipPath: string,
@@ -27,6 +30,7 @@ export class StreamFarm {
     pollMs = 2000,
     stallMs = 6000,
     readonly ingest: 'rtmp' | 'srt' = 'rtmp',
+    private readonly publish: (url: string) => PublisherLike = (url) => new Publisher(clipPath, url, maxSeconds),
   ) {
     this.monitor = new PlaylistMonitor(pollMs, stallMs);
     this.monitor.start();
@@ -43,7 +47,7 @@ export class StreamFarm {
       this.endpoints.push(endpoints);
       const url = this.ingest === 'srt' ? endpoints.srtPublishUrl : endpoints.publishUrl;
       if (url === undefined) throw new Error(`${this.server.name} gave no SRT publish URL`);
-      this.publishers.push(new Publisher(this.clipPath, url, this.maxSeconds));
+      this.publishers.push(this.publish(url));
       this.monitor.add(endpoints.playUrl);
       await sleep(staggerMs);
     }

@@ -10,12 +10,13 @@ import type { MediaServer, StreamEndpoints } from './media-server.js';
 
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
-export function nginxConfig(dir: string, hlsDir: string, rtmpPort: number, httpPort: number): string {
+/** `workers`: nginx worker_processes (the HLS files are written by the worker holding the publisher and served by any). */
+export function nginxConfig(dir: string, hlsDir: string, rtmpPort: number, httpPort: number, workers = 1): string {
   const runAsRoot = process.getuid?.() === 0;
   return `# written by bench/peers/nginx-server.ts
 load_module ${RTMP_MODULE};
 ${runAsRoot ? 'user root root;' : ''}
-worker_processes 1;
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
@@ -58,11 +59,15 @@ http {
 
 export class NginxServer implements MediaServer {
   readonly name = 'nginx-hls';
-  description = 'nginx + nginx-rtmp, 1 worker, HLS (TS) on tmpfs';
+  description: string;
   private child: ChildProcess | undefined;
   private dir = '';
   private rtmpPort = 0;
   private httpPort = 0;
+
+  constructor(readonly workers = 1) {
+    this.description = `nginx + nginx-rtmp, ${workers} worker${workers === 1 ? '' : 's'}, HLS (TS) on tmpfs`;
+  }
 
   async start(): Promise<void> {
     this.dir = makeTempDir('onair-bench-nginx-');
@@ -71,7 +76,7 @@ export class NginxServer implements MediaServer {
     chmodSync(this.dir, 0o777);
     chmodSync(hlsDir, 0o777);
     [this.rtmpPort, this.httpPort] = await freePorts(2);
-    writeFileSync(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, hlsDir, this.rtmpPort, this.httpPort));
+    writeFileSync(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, hlsDir, this.rtmpPort, this.httpPort, this.workers));
     this.child = spawnTracked('nginx', ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-g', 'daemon off;']);
     let stderr = '';
     this.child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });

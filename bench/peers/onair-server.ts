@@ -64,6 +64,10 @@ export interface OnairOptions {
   dvr?: boolean;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** more `onair serve` flags (e.g. --database postgres://..., --workers 2, --node-name) */
+  args?: string[];
+  /** the admin token (nodes of one cluster share their database, so they must share it too); default: random */
+  token?: { id: string; secret: string };
 }
 
 export class OnairServer implements MediaServer {
@@ -76,12 +80,15 @@ export class OnairServer implements MediaServer {
   private rtmpPort = 0;
   private srtPort = 0;
   private output = '';
-  private readonly tokenId = 'bench';
-  private readonly tokenSecret = randomBytes(24).toString('hex');
+  private readonly tokenId: string;
+  private readonly tokenSecret: string;
   /** stream ids in creation order (the db-stall API load reads and patches them) */
   readonly streamIds: string[] = [];
 
-  constructor(readonly options: OnairOptions = {}) {}
+  constructor(readonly options: OnairOptions = {}) {
+    this.tokenId = options.token?.id ?? 'bench';
+    this.tokenSecret = options.token?.secret ?? randomBytes(24).toString('hex');
+  }
 
   async start(): Promise<void> {
     const { args: entry, how } = onairCommand();
@@ -95,6 +102,7 @@ export class OnairServer implements MediaServer {
       ...args, 'serve', '--data', this.dir, '--host', '127.0.0.1',
       '--api-port', String(this.apiPort), '--playback-port', String(this.playbackPort),
       '--rtmp-port', String(this.rtmpPort), '--srt-port', String(this.srtPort),
+      ...(this.options.args ?? []),
     ], {
       cwd: repoDir,
       // (every bench publisher comes from 127.0.0.1: no per-address RTMP limit, or max-streams would stop at it)
