@@ -12,6 +12,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { variants, type VariantLine } from '../helpers/multivariant.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/ports.js';
 import { clip720p, publish, type Publisher } from '../helpers/media-tools.js';
@@ -44,19 +45,6 @@ const text = async (url: string): Promise<string> => {
 };
 const firstMsn = (t: string): number => Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(t)?.[1] ?? NaN);
 const extinfSum = (t: string): number => [...t.matchAll(/#EXTINF:([\d.]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
-
-interface VariantLine { attrs: string; uri: string; resolution: string | undefined }
-
-function variants(multivariant: string): VariantLine[] {
-  const lines = multivariant.split('\n');
-  const out: VariantLine[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.startsWith('#EXT-X-STREAM-INF:')) continue;
-    const attrs = lines[i]!.slice('#EXT-X-STREAM-INF:'.length);
-    out.push({ attrs, uri: lines[i + 1]!, resolution: /RESOLUTION=(\d+x\d+)/.exec(attrs)?.[1] });
-  }
-  return out;
-}
 
 async function countFrames(url: string): Promise<{ frames: number; duration: number; width: number }> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0',

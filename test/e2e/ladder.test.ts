@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { openHlsPage, type HlsPage } from '../helpers/chromium.js';
+import { variants } from '../helpers/multivariant.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/ports.js';
 import { probe, publish, type Publisher } from '../helpers/media-tools.js';
@@ -65,19 +66,6 @@ const play = (pid: string, path = '.m3u8') => `http://127.0.0.1:${srv.ports.play
 async function get(url: string): Promise<{ status: number; text: string }> {
   const r = await fetch(url);
   return { status: r.status, text: await r.text() };
-}
-
-interface VariantLine { attrs: string; uri: string; resolution: string | undefined }
-
-function variants(multivariant: string): VariantLine[] {
-  const lines = multivariant.split('\n');
-  const out: VariantLine[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.startsWith('#EXT-X-STREAM-INF:')) continue;
-    const attrs = lines[i]!.slice('#EXT-X-STREAM-INF:'.length);
-    out.push({ attrs, uri: lines[i + 1]!, resolution: /RESOLUTION=(\d+x\d+)/.exec(attrs)?.[1] });
-  }
-  return out;
 }
 
 /** msn -> { EXTINF, PROGRAM-DATE-TIME } of the complete segments of a media playlist. */
