@@ -416,7 +416,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
       const t = q.toFragmentTrack(samples);
       if (t.samples.length > 0) tracks.push(t);
     }
-    // The frames' payloads stay the views ingest made: no copy per byte, no allocation per part.
+    // The frames' payloads are copied once into the part (see PartBytes): the ingest buffers die young.
     const chunks = buildFragment(this.fragmentSeq++, tracks);
     const part = new PartBytes(seg.msn, seg.parts.length, Math.max(1, end - first.dts), driver.kind === 'audio' || first.keyframe, chunks);
     seg.parts.push(part);
@@ -571,40 +571,45 @@ export class LivePackager extends EventEmitter implements FrameSink {
 }
 
 /**
- * A LivePart over the fragment's chunks. A part nobody fetches (no viewer yet, or only the recorder,
- * which takes the chunks) is never copied; the first `data` read joins it once and the part then holds
- * only the joined buffer (releasing the ingest buffers), so serving it stays one write per request.
+ * A LivePart joined into one buffer when it closes. Joining at once (one memcpy of the part, about 90 KB at
+ * 3 Mbit/s) is what keeps a live stream cheap for the garbage collector: the window then holds one Buffer per
+ * part instead of a view per frame (a 12 s window of 30 fps video and AAC is ~1000 views and every ingest
+ * buffer they pin), and the ingest buffers die young, freed by scavenges instead of driving a mark-compact
+ * of the whole heap every 64 MB of ingest (V8's external memory limit). Measured with bench/profile.ts
+ * --fanout: see bench/README.md. (Carving parts out of per-stream 512 KiB arenas instead was measured too: within
+ * noise, so not kept.)
  */
 class PartBytes implements LivePart {
   readonly size: number;
   /** wall clock (ms) when the part completed: the bench's x-onair-part-ready header */
   readonly readyAt = Date.now();
-  private joined: Buffer | undefined;
+  readonly data: Buffer;
 
   constructor(
     readonly msn: number,
     readonly index: number,
     readonly ticks: number,
     readonly independent: boolean,
-    public chunks: Buffer[],
+    chunks: Buffer[],
   ) {
     let n = 0;
     for (const c of chunks) n += c.length;
     this.size = n;
+    // its own ArrayBuffer (not the shared pool): a small audio part must not pin a pool slab for the window
+    const data = Buffer.allocUnsafeSlow(n);
+    let o = 0;
+    for (const c of chunks) o += c.copy(data, o);
+    this.data = data;
   }
 
-  get data(): Buffer {
-    if (this.joined === undefined) {
-      this.joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-      this.chunks = [this.joined];
-    }
-    return this.joined;
+  get chunks(): Buffer[] {
+    return [this.data];
   }
 }
 
 function segmentChunks(seg: LiveSegment): Buffer[] {
   const out: Buffer[] = [];
-  for (const p of seg.parts) for (const c of p.chunks) out.push(c);
+  for (const p of seg.parts) out.push(p.data);
   return out;
 }
 

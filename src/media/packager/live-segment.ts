@@ -8,19 +8,13 @@ export interface LivePart {
   ticks: number;
   /** the part starts with a sync sample of the driving track */
   independent: boolean;
-  /**
-   * The part's bytes, no copy: moof, mdat header, then the frames' payloads as the views ingest made
-   * (they keep at most the ingest buffers of the live window alive); `[data]` once `data` was read.
-   */
+  /** the part's bytes as one chunk (`[data]`; kept for writers that take a list) */
   readonly chunks: Buffer[];
   /** total bytes */
   readonly size: number;
   /** wall clock (ms) when the part completed (ONAIR_BENCH_HEADERS=1 sends it as x-onair-part-ready) */
   readonly readyAt?: number;
-  /**
-   * The part as one buffer: joined on the first read (the first viewer), then kept, and `chunks`
-   * becomes `[data]`. Parts nobody fetches are never copied.
-   */
+  /** the part (moof + mdat), joined when it closed */
   readonly data: Buffer;
 }
 

@@ -117,7 +117,6 @@ test('an 8.3 s GOP (250 frames at 30 fps): one segment per GOP, each starting wi
     const own = s.parts.flatMap((x) => x.chunks);
     assert.equal(c.parts.length, own.length);
     c.parts.forEach((b, j) => assert.equal(b, own[j], 'the packager\'s own buffers, no copy'));
-    // (read before anything calls getSegment(): serving a part joins it and releases the views)
     assert.deepEqual(Buffer.concat(c.parts), Buffer.concat(p.getSegment(s.msn)!));
   }
 
