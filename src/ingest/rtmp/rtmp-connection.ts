@@ -30,7 +30,7 @@ import {
   type RtmpMessage,
 } from '../../protocols/rtmp/rtmp-message.js';
 import { limitHits } from '../connection-limiter.js';
-import { rtmpBytes, rtmpFrames, rtmpProtocolErrors, rtmpPublishes } from './rtmp-metrics.js';
+import { ingestTally, rtmpProtocolErrors, rtmpPublishes } from './rtmp-metrics.js';
 import { streamKeyFrom } from './rtmp-publish-name.js';
 
 export interface RtmpConnectionOptions {
@@ -96,17 +96,14 @@ export class RtmpConnection {
   private lastAck = 0;
   private bytesIn = 0;
   private frames = 0;
-  /** frames not yet added to the Prometheus counter (flushed once per socket read) */
-  private framesUncounted = 0;
-  private readonly bytesCounter;
-  private readonly framesCounter;
+  /** this protocol's bytes/frames tally, handed to the Prometheus counters when /metrics is collected */
+  private readonly tally;
   metadata: Amf0Value | undefined;
 
   constructor(private readonly socket: Socket, private readonly opts: RtmpConnectionOptions) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.log = opts.logger.child({ remote: this.remote, protocol: opts.protocol });
-    this.bytesCounter = rtmpBytes.labels(opts.protocol);
-    this.framesCounter = rtmpFrames.labels(opts.protocol);
+    this.tally = ingestTally[opts.protocol];
     // Until a publish is accepted a peer is anonymous: tiny messages, no slab.
     this.reader = new RtmpChunkReader({ budget: opts.budget, ...this.setupLimits() });
     socket.setNoDelay(true);
@@ -173,7 +170,7 @@ export class RtmpConnection {
   private onData(data: Buffer): void {
     if (this.state === 'closing') return;
     this.bytesIn += data.length;
-    this.bytesCounter.inc(data.length);
+    this.tally.bytes += data.length;
     try {
       if (this.state === 'handshake') {
         const step = this.handshake.feed(data);
@@ -187,10 +184,6 @@ export class RtmpConnection {
       const messages = this.reader.feed(data);
       for (let i = 0; i < messages.length && !this.isClosing(); i++) this.onMessage(messages[i]!);
       this.maybeAck();
-      if (this.framesUncounted > 0) {
-        this.framesCounter.inc(this.framesUncounted);
-        this.framesUncounted = 0;
-      }
     } catch (err) {
       if (err instanceof ProtocolError) {
         rtmpProtocolErrors.labels(err.code).inc();
@@ -411,7 +404,7 @@ export class RtmpConnection {
       },
       onFrame: (frame: MediaFrame) => {
         this.frames++;
-        this.framesUncounted++;
+        this.tally.frames++;
         session.onFrame(frame);
       },
       onWarning: (message: string) => this.log.warn(message),

@@ -11,6 +11,7 @@ import { RtmpChunkReader } from '../../../src/protocols/rtmp/rtmp-chunk-reader.j
 import { RtmpChunkWriter } from '../../../src/protocols/rtmp/rtmp-chunk-writer.js';
 import { decodeCommand } from '../../../src/protocols/rtmp/rtmp-command.js';
 import { encodeAmf0 } from '../../../src/protocols/amf0/amf0-encoder.js';
+import { registry } from '../../../src/metrics.js';
 import { FakeGateway, waitFor, type RecordedSession } from './rtmp-test-gateway.js';
 
 const logger = pino({ level: 'silent' });
@@ -41,6 +42,13 @@ const ffmpegPublish = (url: string, seconds: number) =>
   run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine',
     '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'aac', '-f', 'flv', url], (seconds + 20) * 1000);
 
+/** onair_rtmp_received_bytes_total and onair_rtmp_frames_total for one protocol, as /metrics shows them */
+async function ingestCounters(protocol: 'rtmp' | 'rtmps'): Promise<{ bytes: number; frames: number }> {
+  const text = await registry.metrics();
+  const value = (name: string): number => Number(new RegExp(`^${name}\\{protocol="${protocol}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { bytes: value('onair_rtmp_received_bytes_total'), frames: value('onair_rtmp_frames_total') };
+}
+
 function checkH264Aac(s: RecordedSession, seconds: number): void {
   const video = s.configs.find((c) => c.track === 'video');
   const audio = s.configs.find((c) => c.track === 'audio');
@@ -70,6 +78,7 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
   const server = new RtmpServer({ gateway, logger, port: 0, host: '127.0.0.1' });
   await server.listen();
   try {
+    const before = await ingestCounters('rtmp');
     const { code, stderr } = await ffmpegPublish(`rtmp://127.0.0.1:${server.address().port}/live/KEY1`, 5);
     assert.equal(code, 0, stderr);
     await waitFor(() => gateway.sessions[0]?.endReasons.length === 1, 3000, 'session end');
@@ -78,6 +87,12 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
     assert.match(s.req.remote, /^127\.0\.0\.1:\d+$/);
     checkH264Aac(s, 5);
     assert.deepEqual(s.endReasons, ['unpublished']);
+    // the ingest counters (tallied on the hot path, handed to prom-client on collection) saw this session
+    const after = await ingestCounters('rtmp');
+    assert.equal(after.frames - before.frames, s.frames.length, 'onair_rtmp_frames_total counts every frame');
+    const payload = s.frames.reduce((n, f) => n + f.size, 0);
+    assert.ok(after.bytes - before.bytes > payload, `onair_rtmp_received_bytes_total ${after.bytes - before.bytes} > ${payload} payload bytes`);
+    assert.deepEqual(await ingestCounters('rtmp'), after, 'a second collection adds nothing');
   } finally {
     await server.close();
   }
@@ -93,12 +108,14 @@ test('RTMPS with a self-signed certificate (ffmpeg rtmps://)', async () => {
   try {
     const { tlsPort } = server.address();
     assert.ok(tlsPort);
+    const before = await ingestCounters('rtmps');
     const { code, stderr } = await ffmpegPublish(`rtmps://127.0.0.1:${tlsPort}/live/KEY2?token=x`, 2);
     assert.equal(code, 0, stderr);
     await waitFor(() => gateway.sessions[0]?.endReasons.length === 1, 3000, 'session end');
     const s = gateway.sessions[0]!;
     assert.deepEqual([s.req.protocol, s.req.key], ['rtmps', 'KEY2']);
     checkH264Aac(s, 2);
+    assert.equal((await ingestCounters('rtmps')).frames - before.frames, s.frames.length, 'RTMPS frames counted under protocol="rtmps"');
   } finally {
     await server.close();
   }
