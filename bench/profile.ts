@@ -1,5 +1,5 @@
 /**
- * Profiles onair under N RTMP streams: `node --import tsx bench/profile.ts [streams=40] [seconds=30] [--recording]`.
+ * Profiles onair under N RTMP streams: `node --import tsx bench/profile.ts [streams=40] [seconds=30] [--recording] [--fanout]`.
  * Builds bench/out/dist, runs onair with --cpu-prof, publishes N looping clips for the window, stops onair
  * (SIGTERM: node writes the profile on exit) and prints the top self-time functions; the .cpuprofile stays in
  * bench/out/prof/ for Chrome DevTools.
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stopAll } from './lib/child-registry.js';
 import { buildOnair } from './lib/onair-build.js';
 import { cpuSecondsBetween, snapshotCpu } from './lib/proc-cpu.js';
+import { FanoutPublisher } from './lib/fanout-publisher.js';
 import { StreamFarm } from './lib/stream-farm.js';
 import { ensureClip, outDir } from './lib/test-clip.js';
 import { sleep } from './lib/wait.js';
@@ -51,19 +52,33 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const profiling = !args.includes('--no-prof');
-  const server = new OnairServer({ recording: args.includes('--recording'), nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [] });
+  const server = new OnairServer({ recording: args.includes('--recording'), nodeArgs: [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+    ...(args.includes('--heap-snapshot') ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : [])] });
   await server.start();
-  const farm = new StreamFarm(server, clip, seconds + 120);
-  await farm.add(streams);
+  // --fanout: one fan-out publisher process instead of one ffmpeg per stream (cheap load for hundreds of streams)
+  const generator = args.includes('--fanout') ? new FanoutPublisher(clip) : undefined;
+  await generator?.start();
+  const farm = generator
+    ? new StreamFarm(server, clip, seconds + 120, 2000, 6000, 'rtmp', (url) => generator.add(url))
+    : new StreamFarm(server, clip, seconds + 120);
+  await farm.add(streams, generator ? 20 : 100);
   await farm.waitAllLive(60_000);
   await sleep(5000);
   const before = snapshotCpu(server.rootPid());
   const split0 = userSys(server.rootPid());
-  await sleep(seconds * 1000);
+  // --heap-snapshot: onair writes a heap snapshot (node --heapsnapshot-signal) half way through the window, into its cwd
+  if (args.includes('--heap-snapshot')) {
+    await sleep((seconds * 1000) / 2);
+    process.kill(server.rootPid(), 'SIGUSR2');
+    await sleep((seconds * 1000) / 2);
+  } else {
+    await sleep(seconds * 1000);
+  }
   const cpu = cpuSecondsBetween(before, snapshotCpu(server.rootPid()));
   const split1 = userSys(server.rootPid());
   log(`${streams} streams, ${seconds} s: ${cpu.toFixed(2)} CPU s -> ${(cpu / (streams * seconds / 60)).toFixed(3)} s/stream-min (user ${(split1.user - split0.user).toFixed(2)} s, system ${(split1.sys - split0.sys).toFixed(2)} s)`);
   await farm.stop();
+  await generator?.stop();
   await server.stop();
   if (!profiling) return;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

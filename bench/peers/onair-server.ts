@@ -1,7 +1,7 @@
 /** onair itself: `onair serve` on free loopback ports, streams made through the /v1 API with an admin token. */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir, spawnTracked, stopChild } from '../lib/child-registry.js';
 import { freePorts } from '../lib/free-port.js';
@@ -110,7 +110,12 @@ export class OnairServer implements MediaServer {
         // like for like with nginx-hls: the source rendition only, no ffmpeg ladder (options.env may turn it on)
         ONAIR_TRANSCODE: 'off', ...this.options.env },
     });
-    const keep = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-4000); };
+    // BENCH_ONAIR_OUTPUT=FILE: onair's whole stdout/stderr appended to FILE as well (e.g. with --trace-gc)
+    const outputFile = process.env.BENCH_ONAIR_OUTPUT;
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-4000);
+      if (outputFile) appendFileSync(outputFile, chunk);
+    };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     await waitFor('onair /healthz', async () => {
