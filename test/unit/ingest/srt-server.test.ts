@@ -151,10 +151,11 @@ test('SRT playback: a viewer pulling the playback id decodes video and audio (bo
   try {
     const publisher = ffmpegPublish(sample4, s.url(`streamid=${ID}&passphrase=${SECRET}`));
     await waitFor(() => (s.gateway.sessions[0]?.frames.length ?? 0) > 0, 'publisher frames');
-    for (const streamid of [`play${ID}`, `#!::r=play${ID},m=request`]) {
-      const viewer = await run('ffmpeg', [
-        '-hide_banner', '-loglevel', 'info', '-analyzeduration', '1500000', '-t', '1', '-i', s.url(`streamid=${streamid}&passphrase=${SECRET}-play`), '-f', 'null', '-',
-      ]);
+    // both viewers at once, while the 4 s publisher is on (one after the other, the second could start as it ends)
+    const viewers = await Promise.all([`play${ID}`, `#!::r=play${ID},m=request`].map((streamid) => run('ffmpeg', [
+      '-hide_banner', '-loglevel', 'info', '-analyzeduration', '1500000', '-t', '1', '-i', s.url(`streamid=${streamid}&passphrase=${SECRET}-play`), '-f', 'null', '-',
+    ])));
+    for (const viewer of viewers) {
       assert.equal(viewer.code, 0, viewer.stderr);
       assert.match(viewer.stderr, /Video: h264/);
       assert.match(viewer.stderr, /Audio: aac/);
