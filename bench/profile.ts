@@ -33,11 +33,11 @@ export function selfTimes(profile: Profile): Array<{ name: string; ms: number }>
   return [...totals].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
 }
 
-/** utime and stime of one process, seconds (USER_HZ 100) */
-function userSys(pid: number): { user: number; sys: number } {
+/** utime and stime of one process, seconds (USER_HZ 100), and its minor page faults */
+function userSys(pid: number): { user: number; sys: number; faults: number } {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100, faults: Number(fields[7]) };
 }
 
 async function main(): Promise<void> {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   }
   const cpu = cpuSecondsBetween(before, snapshotCpu(server.rootPid()));
   const split1 = userSys(server.rootPid());
-  log(`${streams} streams, ${seconds} s: ${cpu.toFixed(2)} CPU s -> ${(cpu / (streams * seconds / 60)).toFixed(3)} s/stream-min (user ${(split1.user - split0.user).toFixed(2)} s, system ${(split1.sys - split0.sys).toFixed(2)} s)`);
+  log(`${streams} streams, ${seconds} s: ${cpu.toFixed(2)} CPU s -> ${(cpu / (streams * seconds / 60)).toFixed(3)} s/stream-min (user ${(split1.user - split0.user).toFixed(2)} s, system ${(split1.sys - split0.sys).toFixed(2)} s, ${split1.faults - split0.faults} minor page faults)`);
   await farm.stop();
   await generator?.stop();
   await server.stop();
