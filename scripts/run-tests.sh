@@ -19,4 +19,7 @@ for t in "${targets[@]}"; do
   if [ -d "$t" ]; then while IFS= read -r f; do files+=("$f"); done < <(find "$t" -name '*.test.ts' | sort)
   else files+=("$t"); fi
 done
+# Freed packager slabs are filled with 0xEE (src/media/packager/slab-pool.ts): a reader that sends live parts without
+# pinning them sends garbage, which the decoding tests (ffprobe, hls.js) catch.
+export ONAIR_DEBUG_POISON_SLABS="${ONAIR_DEBUG_POISON_SLABS:-1}"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -274,7 +274,7 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
         packager.end();
         recorder?.end();
       },
-      close: () => packager.end(),
+      close: () => packager.dispose(), // the window's memory goes back for reuse (slab-pool.ts)
     }, {
       onConfig: (c) => {
         packager.onConfig(c);

@@ -111,7 +111,8 @@ export function playbackFiles(deps: PlaybackFilesDeps): PlaybackFileHandler {
         const initId = p?.currentInitId;
         const init = initId !== undefined ? p?.getInit(initId) : undefined;
         if (!p || !data || !init) return sendError(res, 412, 'stream not live', 'The live stream has no media to draw a thumbnail from right now');
-        source = { init, segment: data };
+        // a copy: the thumbnailer works on it after awaits, and the window's memory is recycled (slab-pool.ts)
+        source = { init, segment: Buffer.concat(data) };
         cacheKey = `${route.streamId}/live/${msn}`;
       }
     }

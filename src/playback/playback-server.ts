@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { AccessPolicy } from '../core/contracts.js';
 import type { AccessCheck } from './access-check.js';
-import type { LivePackager } from '../media/packager/index.js';
+import type { LivePackager, LivePart } from '../media/packager/index.js';
 import { MEDIA_PLAYLIST_NAME } from '../media/packager/index.js';
 import { writeMultivariantPlaylist } from '../protocols/hls/index.js';
 import {
@@ -428,23 +428,22 @@ export class PlaybackServer {
 
   private async segment(ctx: Ctx, msn: number): Promise<void> {
     const { packager } = ctx;
-    let data = packager.getSegment(msn);
+    let parts = packager.getSegmentParts(msn);
     // A segment still being written (a player asking early): hold until it completes, bounded.
-    if (!data && msn >= packager.lastMsn && msn <= packager.lastMsn + 1 && !packager.isEnded) {
+    if (!parts && msn >= packager.lastMsn && msn <= packager.lastMsn + 1 && !packager.isEnded) {
       if (await this.hold(ctx, () => packager.waitFor(msn, undefined, this.holdMs(packager))) === 'busy') {
         return sendBusy(ctx.res);
       }
-      data = packager.getSegment(msn);
+      parts = packager.getSegmentParts(msn);
     }
-    if (!data) {
+    if (!parts) {
       // behind the live window: the session's stored history (DVR, clips)
       const key = this.historyOf(ctx.streamId, ctx.rendition)?.segmentKey(msn);
       if (key && this.opts.storedMedia) return this.opts.storedMedia.object(ctx.req, ctx.res, key, `Segment ${msn}`);
       sendError(ctx.res, 404, 'not found', `Segment ${msn} is not available`, ERROR_CACHE);
       return;
     }
-    for (const d of data) playbackBytes.inc(d.length);
-    sendBody(ctx.res, MP4_TYPE, IMMUTABLE, data);
+    sendParts(ctx.res, parts);
   }
 
   private async part(ctx: Ctx, msn: number, index: number): Promise<void> {
@@ -462,8 +461,7 @@ export class PlaybackServer {
       sendError(ctx.res, 404, 'not found', `Part ${msn}.${index} is not available`, ERROR_CACHE);
       return;
     }
-    playbackBytes.inc(part.data.length);
-    sendBody(ctx.res, MP4_TYPE, IMMUTABLE, part.data);
+    sendParts(ctx.res, [part]);
   }
 
   /** The session's stored history of a rendition (the source when `rendition` is undefined). */
@@ -546,4 +544,23 @@ export class PlaybackServer {
 function sendBusy(res: ServerResponse): void {
   res.setHeader('retry-after', '1');
   sendError(res, 503, 'busy', 'Too many held requests; retry shortly', NO_STORE);
+}
+
+/**
+ * Answer with live parts (one part, or a segment's), pinned until the response has closed: their memory is recycled
+ * once they leave the window (slab-pool.ts), and a slow viewer's socket may still be writing them by then.
+ */
+function sendParts(res: ServerResponse, parts: readonly LivePart[]): void {
+  if (res.destroyed) return;
+  const data: Buffer[] = new Array(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    p.retain();
+    data[i] = p.data;
+    playbackBytes.inc(p.data.length);
+  }
+  res.once('close', () => {
+    for (const p of parts) p.release();
+  });
+  sendBody(res, MP4_TYPE, IMMUTABLE, data.length === 1 ? data[0]! : data);
 }

@@ -7,12 +7,13 @@ import { AvailabilityWaiters } from './availability-waiters.js';
 import type { GopInfo, LivePart, LiveSegment, VariantInfo } from './live-segment.js';
 import { forcedSegmentCuts, longGopSessions, packagerGopSeconds, packagerTargetDuration, segmentsProduced } from './packager-metrics.js';
 import { buildMediaPlaylist } from './packager-playlist.js';
+import { releaseSlab, retainSlab, SlabCursor, type Slab } from './slab-pool.js';
 import {
   resolvePackagerOptions, type ClosedSegment, type LivePackagerOptions, type ResolvedPackagerOptions,
 } from './packager-options.js';
 import { sameTrackConfig } from './same-track-config.js';
 import { maxSegmentTicks, targetForGop } from './target-duration.js';
-import { TrackQueue } from './track-queue.js';
+import { releaseSamples, TrackQueue, type QueuedSample } from './track-queue.js';
 
 /** A part may run this far (90 kHz) past the part target because of timestamp jitter. */
 const PART_TOLERANCE = 90;
@@ -65,6 +66,10 @@ export class LivePackager extends EventEmitter implements FrameSink {
   private reportedSession = false;
   private readonly hooks: Pick<LivePackagerOptions, 'logger' | 'onSegment' | 'onInit'>;
   private readonly waiters = new AvailabilityWaiters();
+  /** queued frames' payloads and closed parts live in recycled slabs (slab-pool.ts) */
+  private readonly staging = new SlabCursor();
+  private readonly partSlabs = new SlabCursor();
+  private disposed = false;
   private version = 0;
   private cache: { version: number; suffix: string; text: string } | undefined;
 
@@ -117,7 +122,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
     } else if (!(dts >= this.runStartDts)) {
       return; // before the run's first keyframe: no decoder could use it
     }
-    q.push(frame, dts);
+    q.push(frame, dts, this.staging);
   }
 
   /** The encoder reconnected: the next segment starts with EXT-X-DISCONTINUITY (and a keyframe). */
@@ -133,9 +138,28 @@ export class LivePackager extends EventEmitter implements FrameSink {
     if (this.ended) return;
     this.flush();
     this.ended = true;
+    this.dropQueued();
+    this.staging.close();
+    this.partSlabs.close();
     this.version++;
     this.waiters.releaseAll();
     this.emit('end');
+  }
+
+  /**
+   * The owner lets go of the packager (the stream's outputs are released): end it, empty the window and hand its
+   * memory back for reuse. Readers that still hold parts retained them; later lookups find nothing.
+   */
+  dispose(): void {
+    this.end();
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const seg of this.segments) for (const p of seg.parts) p.release();
+    if (this.open) for (const p of this.open.parts) p.release();
+    this.segments = [];
+    this.open = undefined;
+    this.listedFrom = 0;
+    this.version++;
   }
 
   // ---- readers ----
@@ -204,10 +228,19 @@ export class LivePackager extends EventEmitter implements FrameSink {
     return this.findSegment(msn)?.parts[index];
   }
 
-  /** A complete segment's bytes: its parts (each a moof+mdat, joined on first read), in order. */
+  /**
+   * A complete segment's bytes: its parts' data (each a moof+mdat), in order. Valid until the segment leaves the
+   * window: a reader that uses them after an await takes getSegmentParts() and retains the parts.
+   */
   getSegment(msn: number): Buffer[] | undefined {
     const s = this.findSegment(msn);
     return s?.complete ? s.parts.map((p) => p.data) : undefined;
+  }
+
+  /** A complete segment's parts (see LivePart.retain). */
+  getSegmentParts(msn: number): readonly LivePart[] | undefined {
+    const s = this.findSegment(msn);
+    return s?.complete ? s.parts : undefined;
   }
 
   /** The msn of the newest segment that appears in the playlist (open or complete). */
@@ -317,6 +350,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
       this.inits.set(id, this.init.data);
       this.callHook('onInit', () => this.hooks.onInit?.(id, this.init!.data));
       const old = this.queues;
+      for (const q of old) releaseSamples(q.take());
       this.queues = configs.map((c, i) => new TrackQueue(i + 1, c));
       for (const q of this.queues) {
         const prev = old.find((p) => p.kind === q.kind);
@@ -338,7 +372,7 @@ export class LivePackager extends EventEmitter implements FrameSink {
   }
 
   private dropQueued(): void {
-    for (const q of this.queues) q.take();
+    for (const q of this.queues) releaseSamples(q.take());
   }
 
   private openSegment(dts: number): void {
@@ -410,15 +444,18 @@ export class LivePackager extends EventEmitter implements FrameSink {
     const last = driver.samples[driver.samples.length - 1]!;
     const end = endDts ?? last.dts + (last.duration > 0 ? last.duration : driver.expectedDuration);
     const tracks: FragmentTrack[] = [];
+    const taken: QueuedSample[][] = [];
     for (const q of this.queues) {
       const samples = q === driver || endDts === undefined ? q.take() : q.take(endDts);
       if (samples.length === 0) continue;
+      taken.push(samples);
       const t = q.toFragmentTrack(samples);
       if (t.samples.length > 0) tracks.push(t);
     }
-    // The frames' payloads are copied once into the part (see PartBytes): the ingest buffers die young.
+    // The queued payloads are copied into the part (see PartBytes), then their staging slabs are let go.
     const chunks = buildFragment(this.fragmentSeq++, tracks);
-    const part = new PartBytes(seg.msn, seg.parts.length, Math.max(1, end - first.dts), driver.kind === 'audio' || first.keyframe, chunks);
+    const part = new PartBytes(seg.msn, seg.parts.length, Math.max(1, end - first.dts), driver.kind === 'audio' || first.keyframe, chunks, this.partSlabs);
+    for (const samples of taken) releaseSamples(samples);
     seg.parts.push(part);
     seg.ticks += part.ticks;
     seg.bytes += part.size;
@@ -446,6 +483,10 @@ export class LivePackager extends EventEmitter implements FrameSink {
     this.version++;
     const onSegment = this.hooks.onSegment;
     if (onSegment) {
+      // the hook's reference: the parts stay unrecycled until it calls release() (a hook that never does only
+      // leaves them to the garbage collector)
+      for (const p of seg.parts) p.retain();
+      let released = false;
       const closed: ClosedSegment = {
         msn: seg.msn,
         durationS: seg.ticks / 90_000,
@@ -454,6 +495,11 @@ export class LivePackager extends EventEmitter implements FrameSink {
         initId: seg.initId,
         discontinuity: seg.discontinuity,
         independent: seg.parts[0]!.independent,
+        release: () => {
+          if (released) return;
+          released = true;
+          for (const p of seg.parts) p.release();
+        },
       };
       this.callHook('onSegment', () => onSegment(closed));
     }
@@ -550,7 +596,10 @@ export class LivePackager extends EventEmitter implements FrameSink {
     let retainedTicks = 0;
     for (let i = 0; i < this.listedFrom; i++) retainedTicks += this.segments[i]!.ticks;
     while (this.listedFrom > o.retainSegments || (this.listedFrom > 1 && retainedTicks > retainTicks)) {
-      retainedTicks -= this.segments.shift()!.ticks;
+      const gone = this.segments.shift()!;
+      retainedTicks -= gone.ticks;
+      // the window's reference: readers that still write these parts pinned them (LivePart.retain)
+      for (const p of gone.parts) p.release();
       this.listedFrom--;
     }
     const used = new Set<number>(this.segments.map((s) => s.initId));
@@ -571,19 +620,19 @@ export class LivePackager extends EventEmitter implements FrameSink {
 }
 
 /**
- * A LivePart joined into one buffer when it closes. Joining at once (one memcpy of the part, about 90 KB at
- * 3 Mbit/s) is what keeps a live stream cheap for the garbage collector: the window then holds one Buffer per
- * part instead of a view per frame (a 12 s window of 30 fps video and AAC is ~1000 views and every ingest
- * buffer they pin), and the ingest buffers die young, freed by scavenges instead of driving a mark-compact
- * of the whole heap every 64 MB of ingest (V8's external memory limit). Measured with bench/profile.ts
- * --fanout: see bench/README.md. (Carving parts out of per-stream 512 KiB arenas instead was measured too: within
- * noise, so not kept.)
+ * A LivePart copied into one piece of a recycled slab when it closes (slab-pool.ts): the window holds one Buffer per
+ * part instead of a view per frame, and no fresh ArrayBuffer per part reaches V8's old generation, where every
+ * 64 MB of them cost a mark-compact of the whole heap. The window holds one reference; a reader that writes the
+ * part asynchronously (a viewer's response, the recorder) retains it until done. Measured with bench/profile.ts
+ * --fanout --trace-gc: see bench/README.md.
  */
 class PartBytes implements LivePart {
   readonly size: number;
   /** wall clock (ms) when the part completed: the bench's x-onair-part-ready header */
   readonly readyAt = Date.now();
   readonly data: Buffer;
+  /** the slab `data` was carved from; null: a Buffer of its own */
+  private readonly slab: Slab | null;
 
   constructor(
     readonly msn: number,
@@ -591,12 +640,13 @@ class PartBytes implements LivePart {
     readonly ticks: number,
     readonly independent: boolean,
     chunks: Buffer[],
+    slabs: SlabCursor,
   ) {
     let n = 0;
     for (const c of chunks) n += c.length;
     this.size = n;
-    // its own ArrayBuffer (not the shared pool): a small audio part must not pin a pool slab for the window
-    const data = Buffer.allocUnsafeSlow(n);
+    const data = slabs.carve(n);
+    this.slab = slabs.slab; // the window's reference, released when the segment leaves the window
     let o = 0;
     for (const c of chunks) o += c.copy(data, o);
     this.data = data;
@@ -604,6 +654,14 @@ class PartBytes implements LivePart {
 
   get chunks(): Buffer[] {
     return [this.data];
+  }
+
+  retain(): void {
+    if (this.slab !== null) retainSlab(this.slab);
+  }
+
+  release(): void {
+    if (this.slab !== null) releaseSlab(this.slab);
   }
 }
 

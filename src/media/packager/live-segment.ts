@@ -14,8 +14,15 @@ export interface LivePart {
   readonly size: number;
   /** wall clock (ms) when the part completed (ONAIR_BENCH_HEADERS=1 sends it as x-onair-part-ready) */
   readonly readyAt?: number;
-  /** the part (moof + mdat), joined when it closed */
+  /**
+   * the part (moof + mdat), copied into a recycled slab when it closed: valid while the part is in the window,
+   * or until release() for a reader that called retain(). Anything that uses it after an await retains it first.
+   */
   readonly data: Buffer;
+  /** pin `data` (e.g. until a response that writes it has closed) */
+  retain(): void;
+  /** unpin; each retain() is matched by exactly one release() */
+  release(): void;
 }
 
 export interface LiveSegment {

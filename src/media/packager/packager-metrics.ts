@@ -1,6 +1,30 @@
 /** Prometheus metrics of the LL-HLS packager, registered in the process registry (src/metrics.ts). */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../../metrics.js';
+import { SLAB_BYTES, slabPool } from './slab-pool.js';
+
+/** The live window's recycled memory (slab-pool.ts). */
+export const packagerSlabBytes = new Gauge({
+  name: 'onair_packager_slab_bytes',
+  help: 'Memory of the packagers\' recycled slabs (queued frames and the live window\'s parts): in use, or free for reuse',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    this.labels('free').set(slabPool.freeCount * SLAB_BYTES);
+    this.labels('in_use').set((slabPool.created - slabPool.freeCount) * SLAB_BYTES);
+  },
+});
+
+export const packagerSlabsRecycled = new Counter({
+  name: 'onair_packager_slabs_recycled_total',
+  help: 'Slabs taken from the free list instead of allocated',
+  registers: [registry],
+  collect() {
+    const n = slabPool.recycled;
+    slabPool.recycled = 0;
+    if (n > 0) this.inc(n);
+  },
+});
 
 /** The first GOP (keyframe interval, or the first segment when no second keyframe came) of each session. */
 export const packagerGopSeconds = new Histogram({

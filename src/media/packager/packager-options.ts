@@ -17,6 +17,11 @@ export interface ClosedSegment {
   discontinuity: boolean;
   /** the segment starts with a keyframe (false only for a segment cut inside a GOP longer than the target allows) */
   independent: boolean;
+  /**
+   * The hook is done with `parts` (written, or given up): their memory may be recycled from here on. Call it once,
+   * after the last use; a hook that never calls it only keeps the memory from being recycled (safe, just costlier).
+   */
+  release(): void;
 }
 
 export interface LivePackagerOptions {

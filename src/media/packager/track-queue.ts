@@ -2,6 +2,7 @@
 import { TIMESCALE, type MediaFrame, type TrackConfig } from '../frame.js';
 import type { FragmentSample, FragmentTrack } from '../../protocols/fmp4/index.js';
 import { sampleFlags, SYNC_SAMPLE_FLAGS } from '../../protocols/fmp4/index.js';
+import { releaseSlab, type Slab, type SlabCursor } from './slab-pool.js';
 
 export interface QueuedSample {
   /** rebased decode time, 90 kHz */
@@ -9,7 +10,10 @@ export interface QueuedSample {
   /** pts - dts, 90 kHz */
   cto: number;
   keyframe: boolean;
+  /** the payload: the packager's copy (carved from `slab`), or the frame's own buffer when `slab` is null */
   data: Buffer;
+  /** the slab `data` was carved from (one reference, released by releaseSamples once the part is built) */
+  slab: Slab | null;
   /** 90 kHz; -1 until the next sample of the track arrives */
   duration: number;
 }
@@ -67,7 +71,11 @@ export class TrackQueue {
     return dts;
   }
 
-  push(frame: MediaFrame, dts: number): void {
+  /**
+   * Queue a frame. With `staging` its payload is copied into the packager's slab at once, so the ingest buffer it
+   * came in dies young (see slab-pool.ts); without, the frame's buffer is kept.
+   */
+  push(frame: MediaFrame, dts: number, staging?: SlabCursor): void {
     const prev = this.samples[this.samples.length - 1];
     if (!Number.isNaN(this.lastDts)) {
       const d = dts - this.lastDts;
@@ -78,8 +86,15 @@ export class TrackQueue {
       if (prev) prev.duration = d;
     }
     this.lastDts = dts;
-    this.samples.push({ dts, cto: Math.max(-0x7fffffff, frame.pts - frame.dts), keyframe: frame.keyframe, data: frame.data, duration: -1 });
-    if (this.samples.length > MAX_QUEUED) this.samples.shift();
+    let data = frame.data;
+    let slab: Slab | null = null;
+    if (staging !== undefined) {
+      data = staging.carve(frame.data.length);
+      frame.data.copy(data);
+      slab = staging.slab;
+    }
+    this.samples.push({ dts, cto: Math.max(-0x7fffffff, frame.pts - frame.dts), keyframe: frame.keyframe, data, slab, duration: -1 });
+    if (this.samples.length > MAX_QUEUED) releaseSamples([this.samples.shift()!]);
   }
 
   /** Set the duration of the newest queued sample from the next frame's time (before a cut there). */
@@ -88,7 +103,7 @@ export class TrackQueue {
     if (last && last.duration < 0 && dts > last.dts) last.duration = dts - last.dts;
   }
 
-  /** Remove and return the samples that start before `dts` (all when undefined). */
+  /** Remove and return the samples that start before `dts` (all when undefined); the caller releases them. */
   take(dts?: number): QueuedSample[] {
     if (dts === undefined) {
       const all = this.samples;
@@ -102,7 +117,7 @@ export class TrackQueue {
 
   /** Drop queued samples before `dts` (audio that precedes the first video keyframe). */
   dropBefore(dts: number): void {
-    this.take(dts);
+    releaseSamples(this.take(dts));
   }
 
   /** Continue the timeline of the track this one replaces (new init segment, same kind). */
@@ -175,4 +190,9 @@ export class TrackQueue {
       }
     }
   }
+}
+
+/** Let go of taken samples' payloads (their slabs may be reused from here on). */
+export function releaseSamples(samples: readonly QueuedSample[]): void {
+  for (const s of samples) if (s.slab !== null) releaseSlab(s.slab);
 }

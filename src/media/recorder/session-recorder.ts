@@ -200,7 +200,7 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
   }
 
   private writeSegment(track: RenditionTrack, seg: ClosedSegment): void {
-    if (this.failed || this.ended) return;
+    if (this.failed || this.ended) return seg.release();
     let size = 0;
     for (const p of seg.parts) size += p.length;
     const seq = track.seq++;
@@ -232,7 +232,7 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
         programDateTime: seg.programDateTime, startS,
       });
       this.opts.onWrite?.(size);
-    });
+    }, () => seg.release()); // the store has the bytes (or gave up): the packager may recycle the parts' memory
   }
 
   /** The rendition's key prefix; the first write of the session creates the media (runs inside the queue). */
@@ -261,9 +261,11 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
     return track.prefix;
   }
 
-  private enqueue(bytes: number, work: () => Promise<void>): void {
+  /** Runs `work` after the writes before it; `done` runs once whatever happens (also when the work is refused). */
+  private enqueue(bytes: number, work: () => Promise<void>, done?: () => void): void {
     if (this.pendingBytes + bytes > this.maxPending) {
       this.fail(`the segment store fell behind: more than ${this.maxPending} bytes waiting to be written`);
+      done?.();
       return;
     }
     this.pendingBytes += bytes;
@@ -278,6 +280,7 @@ export class SessionRecorder implements OwnedOutput, SessionHistory {
         this.fail(reason);
       } finally {
         this.pendingBytes -= bytes;
+        done?.();
       }
     });
   }

@@ -464,11 +464,11 @@ export class LadderTranscoder implements OwnedOutput, LiveSubscriber {
       },
       logger: this.log.child({ rendition: rung.name }),
       onInit: (id, bytes) => recording?.onInit(id, bytes),
-      onSegment: (seg) => recording?.onSegment(seg),
+      onSegment: (seg) => (recording ? recording.onSegment(seg) : seg.release()),
     });
     recording = this.o.recordRung?.(rung.name, packager);
     this.renditions.set(rung.name, { rung, packager, run: run.id, healthy: false });
-    this.o.owner.attach(rung.name, { end: () => packager.end(), close: () => packager.end() }, undefined, packager);
+    this.o.owner.attach(rung.name, { end: () => packager.end(), close: () => packager.dispose() }, undefined, packager);
     return packager;
   }
 

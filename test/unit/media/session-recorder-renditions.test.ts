@@ -54,11 +54,16 @@ const recorderStore = (): RecorderStore => ({
 const video: TrackConfig = { track: 'video', codec: 'h264', record: Buffer.alloc(8), width: 1280, height: 720, codecString: 'avc1.64001f' };
 const audio: TrackConfig = { track: 'audio', codec: 'aac', asc: Buffer.from([0x11, 0x90]), sampleRate: 48000, channels: 2, codecString: 'mp4a.40.2' };
 
+/** release() calls per segment handed to a recorder (the packager recycles the parts' memory after it) */
+const releases = new Map<ClosedSegment, number>();
+
 function segment(msn: number, initId: number, bytes: number, extra: Partial<ClosedSegment> = {}): ClosedSegment {
-  return {
+  const seg: ClosedSegment = {
     msn, durationS: 1, programDateTime: 1_700_000_000_000 + msn * 1000, parts: [Buffer.alloc(bytes / 2, msn), Buffer.alloc(bytes / 2, 1)],
-    initId, discontinuity: false, independent: true, ...extra,
+    initId, discontinuity: false, independent: true, release: () => releases.set(seg, (releases.get(seg) ?? 0) + 1), ...extra,
   };
+  releases.set(seg, 0);
+  return seg;
 }
 
 const describeAs = (width: number, height: number, codecs = ['avc1.64001e', 'mp4a.40.2']) => (): VariantInfo => ({
@@ -88,6 +93,7 @@ describe('SessionRecorder with a ladder', () => {
     }
     rec.end();
     await rec.settled();
+    assert.deepEqual([...releases.values()].filter((n) => n !== 1), [], 'the recorder released every segment once, after writing it');
     const mediaId = rec.mediaId!;
     const media = (await store.getMedia(mediaId))!;
     assert.equal(media.status, 'Ready');
