@@ -34,6 +34,7 @@ import { ClusterLiveControl, createClusterNode } from './cluster/cluster-plane.j
 import { EdgeProxy } from './cluster/edge-proxy.js';
 import { OwnerWaits } from './cluster/owner-waits.js';
 import { isUniqueViolation, retryTransient } from './store/db-retry.js';
+import { newUuid } from './core/streams-ids.js';
 
 /** A held playlist request waits this long for a stream's next owner (under hls.js's 10 s time to first byte). */
 const HANDOFF_HOLD_MS = 8000;
@@ -94,25 +95,9 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
   constructor(private readonly config: ServerConfig, private readonly store: Store, logger: Logger, private readonly segments?: SegmentStore) {
     this.stored = new StoredMedia(segments);
     this.thumbnailer = new Thumbnailer({ logger: logger.child({ module: 'images' }) });
-    this.recorderStore = {
-      createRecordingMedia: async (streamId) => {
-        const m = await store.createRecordingMedia(streamId);
-        if (!m) throw new Error(`stream ${streamId} no longer exists`);
-        await store.markMediaProcessing(m.mediaId);
-        // the recording's playback id plays (VOD, thumbnails) without waiting for another playback-id change
-        await this.playbackIdsChanged().catch((err) => this.log.warn({ err }, 'playback routes refresh failed'));
-        return m.mediaId;
-      },
-      // a database away for a while delays the manifest rows (the recorder's pending-bytes bound holds what waits)
-      addMediaSegment: async (row) => {
-        await retryTransient(() => store.addMediaSegment(row), { logger: this.log, what: `recording manifest of ${row.mediaId}`, landedBefore: isUniqueViolation });
-      },
-      completeMedia: async (id, c) => {
-        await retryTransient(() => store.completeMedia(id, c), { logger: this.log, what: `completing the recording ${id}` });
-      },
-      failMedia: async (id, reason) => { await store.failMedia(id, reason); },
-    };
     this.log = logger;
+    // the recording's playback id plays (VOD, thumbnails) without waiting for another playback-id change
+    this.recorderStore = recorderStoreOf(store, logger, () => this.playbackIdsChanged());
     this.transcodeSlots = new TranscodeSlots(config.maxTranscodes);
     this.ladderRungs = parseLadder(config.ladder);
     this.hub = new StreamHub({
@@ -532,4 +517,36 @@ export async function startMediaPlane(ctx: MediaContext): Promise<MediaPlane> {
   }
   await plane.start();
   return { liveControl: plane, close: () => plane.close() };
+}
+
+/**
+ * The recorder's database writes. A database away for a while (Postgres restarted, a failover) delays them instead
+ * of failing the recording: transient errors are retried with backoff (the recorder's pending-bytes bound holds what
+ * waits meanwhile). The media is created under an id chosen before the first try, so a retry after a lost
+ * acknowledgement finds its own row (a unique violation) and never makes a second media or a second
+ * `video.media.created`.
+ */
+export function recorderStoreOf(store: Store, log: Logger, routesChanged: () => Promise<void>): RecorderStore {
+  return {
+    createRecordingMedia: async (streamId) => {
+      const mediaId = newUuid();
+      let landed = false;
+      const m = await retryTransient(() => store.createRecordingMedia(streamId, mediaId), {
+        logger: log, what: `the recording media of stream ${streamId}`, landedBefore: (err) => (landed = isUniqueViolation(err)),
+      });
+      if (!m && !landed) throw new Error(`stream ${streamId} no longer exists`);
+      await retryTransient(() => store.markMediaProcessing(mediaId), { logger: log, what: `the recording media ${mediaId}` });
+      await routesChanged().catch((err) => log.warn({ err }, 'playback routes refresh failed'));
+      return mediaId;
+    },
+    addMediaSegment: async (row) => {
+      await retryTransient(() => store.addMediaSegment(row), { logger: log, what: `recording manifest of ${row.mediaId}`, landedBefore: isUniqueViolation });
+    },
+    completeMedia: async (id, c) => {
+      await retryTransient(() => store.completeMedia(id, c), { logger: log, what: `completing the recording ${id}` });
+    },
+    failMedia: async (id, reason) => {
+      await retryTransient(() => store.failMedia(id, reason), { logger: log, what: `failing the recording ${id}` });
+    },
+  };
 }

@@ -46,13 +46,13 @@ async function refreshStreamMediaIds(trx: Trx, streamId: string): Promise<void> 
   await updateStream(trx, streamId, { mediaIds: await recordingIdsOfStream(trx, streamId) });
 }
 
-export async function createRecordingMedia(store: Store, streamId: string): Promise<MediaData | undefined> {
+export async function createRecordingMedia(store: Store, streamId: string, mediaId = newUuid()): Promise<MediaData | undefined> {
   return store.transact(async (trx, enqueue) => {
     const s = await loadStream(trx, streamId);
     if (!s) return undefined;
     const now = nowMicroIso();
     const m: MediaData = {
-      mediaId: newUuid(), streamId, kind: 'recording', status: 'Created', metadata: {}, mp4Support: 'none',
+      mediaId, streamId, kind: 'recording', status: 'Created', metadata: {}, mp4Support: 'none',
       maxResolution: s.maxResolution, durationS: 0, tracks: [], renditions: [], createdAt: now, updatedAt: now,
       // "Media playback ids get the stream's mediaPolicy"
       playbackIds: [{ id: newUuid(), accessPolicy: s.mediaPolicy }],

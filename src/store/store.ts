@@ -192,10 +192,11 @@ export class Store implements MediaStore {
   /**
    * A session starts recording: a new media (status Created, one playback id with the stream's mediaPolicy), its
    * id appended to the stream's `mediaIds`; webhooks `video.live_stream.recording` then `video.media.created`.
-   * Undefined when the stream does not exist.
+   * Undefined when the stream does not exist. `mediaId` (default: a new one) lets a caller retry after a lost
+   * acknowledgement: a second insert of the same id is a unique violation instead of a second media.
    */
-  createRecordingMedia(streamId: string): Promise<MediaData | undefined> {
-    return mediaOps.createRecordingMedia(this, streamId);
+  createRecordingMedia(streamId: string, mediaId?: string): Promise<MediaData | undefined> {
+    return mediaOps.createRecordingMedia(this, streamId, mediaId);
   }
 
   /** Created -> Processing, plus what is known of the source (sourceResolution, tracks, renditions). No webhook. */

@@ -1,0 +1,74 @@
+/**
+ * The recorder's database writes (media-plane.ts recorderStoreOf) through a database that drops out: a real SQLite
+ * store behind a wrapper that fails one call the way a restarting Postgres does (a connection reset), either before
+ * the write or after it committed (the acknowledgement lost). The recording still gets exactly one media.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { StreamsService } from '../../../src/core/streams-service.js';
+import { recorderStoreOf } from '../../../src/media-plane.js';
+import { Store } from '../../../src/store/store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'onair-recorder-store-'));
+let store: Store;
+let streams: StreamsService;
+const logger = pino({ level: 'silent' });
+const settings = {
+  accessPolicy: 'public', maxResolution: '1080p', reconnectWindow: 60, mediaPolicy: 'public', metadata: {},
+  enableDvrMode: false, enableRecording: true, lowLatency: false, closedCaptions: false, maxDuration: 0,
+} as const;
+
+before(async () => {
+  store = await Store.open(join(dir, 'db.sqlite'));
+  streams = new StreamsService(store);
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** `store` whose createRecordingMedia fails once with a connection reset, before or after doing the write. */
+function droppingOnce(when: 'before' | 'after'): { store: Store; calls: () => number } {
+  let calls = 0;
+  const wrapped = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop !== 'createRecordingMedia') return Reflect.get(target, prop, receiver);
+      return async (streamId: string, mediaId?: string) => {
+        calls++;
+        const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        if (calls === 1 && when === 'before') throw reset;
+        const m = await target.createRecordingMedia(streamId, mediaId);
+        if (calls === 1 && when === 'after') throw reset;
+        return m;
+      };
+    },
+  });
+  return { store: wrapped, calls: () => calls };
+}
+
+for (const when of ['before', 'after'] as const) {
+  test(`a connection reset ${when} the media's transaction: retried, one media, Processing`, async () => {
+    const s = await streams.create({ ...settings });
+    const { store: flaky, calls } = droppingOnce(when);
+    let refreshed = 0;
+    const rec = recorderStoreOf(flaky, logger, async () => { refreshed++; });
+    const mediaId = await rec.createRecordingMedia(s.streamId);
+    assert.equal(calls(), 2, 'tried again after the reset');
+    const got = await streams.get(s.streamId);
+    assert.ok(got.ok);
+    assert.deepEqual(got.value.mediaIds, [mediaId], 'exactly one media on the stream, the one the recorder uses');
+    assert.equal((await store.getMedia(mediaId))?.status, 'Processing');
+    assert.equal(refreshed, 1, 'playback routes refreshed once');
+  });
+}
+
+test('a stream that is gone fails at once, without retries', async () => {
+  const rec = recorderStoreOf(store, logger, async () => {});
+  const started = Date.now();
+  await assert.rejects(rec.createRecordingMedia('00000000-0000-4000-8000-000000000000'), /no longer exists/);
+  assert.ok(Date.now() - started < 200, 'no backoff for a stream that does not exist');
+});
