@@ -652,10 +652,6 @@ class PartBytes implements LivePart {
     this.data = data;
   }
 
-  get chunks(): Buffer[] {
-    return [this.data];
-  }
-
   retain(): void {
     if (this.slab !== null) retainSlab(this.slab);
   }

@@ -8,8 +8,6 @@ export interface LivePart {
   ticks: number;
   /** the part starts with a sync sample of the driving track */
   independent: boolean;
-  /** the part's bytes as one chunk (`[data]`; kept for writers that take a list) */
-  readonly chunks: Buffer[];
   /** total bytes */
   readonly size: number;
   /** wall clock (ms) when the part completed (ONAIR_BENCH_HEADERS=1 sends it as x-onair-part-ready) */

@@ -4,32 +4,24 @@
  * the write or after it committed (the acknowledgement lost). The recording still gets exactly one media.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
-import { StreamsService } from '../../../src/core/streams-service.js';
+import type { StreamsService } from '../../../src/core/streams-service.js';
 import { recorderStoreOf } from '../../../src/media-plane.js';
-import { Store } from '../../../src/store/store.js';
+import type { Store } from '../../../src/store/store.js';
+import { openRecorderDb, recordedStreamSettings, type RecorderDb } from './recorder-db.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onair-recorder-store-'));
+let db: RecorderDb;
 let store: Store;
 let streams: StreamsService;
 const logger = pino({ level: 'silent' });
-const settings = {
-  accessPolicy: 'public', maxResolution: '1080p', reconnectWindow: 60, mediaPolicy: 'public', metadata: {},
-  enableDvrMode: false, enableRecording: true, lowLatency: false, closedCaptions: false, maxDuration: 0,
-} as const;
+const settings = { ...recordedStreamSettings, enableDvrMode: false } as const;
 
 before(async () => {
-  store = await Store.open(join(dir, 'db.sqlite'));
-  streams = new StreamsService(store);
+  db = await openRecorderDb('onair-recorder-store-');
+  ({ store, streams } = db);
 });
-after(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => db.close());
 
 /** `store` whose createRecordingMedia fails once with a connection reset, before or after doing the write. */
 function droppingOnce(when: 'before' | 'after'): { store: Store; calls: () => number } {

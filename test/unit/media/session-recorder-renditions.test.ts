@@ -6,50 +6,35 @@
  */
 import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { StreamsService } from '../../../src/core/streams-service.js';
+import type { StreamsService } from '../../../src/core/streams-service.js';
 import type { TrackConfig } from '../../../src/media/frame.js';
 import type { VariantInfo } from '../../../src/media/packager/index.js';
 import type { ClosedSegment } from '../../../src/media/packager/packager-options.js';
 import { SessionRecorder, type RecorderStore } from '../../../src/media/recorder/session-recorder.js';
+import { recorderStoreOf } from '../../../src/media-plane.js';
 import { mediaViewOf } from '../../../src/playback/stored-media.js';
 import { LocalSegmentStore, type SegmentFs } from '../../../src/store/local-segment-store.js';
-import { Store } from '../../../src/store/store.js';
+import type { Store } from '../../../src/store/store.js';
+import { openRecorderDb, recordedStreamSettings, type RecorderDb } from './recorder-db.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'onair-recorder-'));
+let db: RecorderDb;
+let dir: string;
 let store: Store;
 let streams: StreamsService;
 const logger = pino({ level: 'silent' });
-
-const settings = {
-  accessPolicy: 'public', maxResolution: '1080p', reconnectWindow: 60, mediaPolicy: 'public', metadata: {},
-  enableDvrMode: true, enableRecording: true, lowLatency: false, closedCaptions: false, maxDuration: 0,
-} as const;
+const settings = recordedStreamSettings;
 
 before(async () => {
-  store = await Store.open(join(dir, 'db.sqlite'));
-  streams = new StreamsService(store);
+  db = await openRecorderDb('onair-recorder-');
+  ({ dir, store, streams } = db);
 });
-after(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => db.close());
 
-const recorderStore = (): RecorderStore => ({
-  createRecordingMedia: async (streamId) => {
-    const m = await store.createRecordingMedia(streamId);
-    if (!m) throw new Error('no stream');
-    await store.markMediaProcessing(m.mediaId);
-    return m.mediaId;
-  },
-  addMediaSegment: async (row) => { await store.addMediaSegment(row); },
-  completeMedia: async (id, c) => { await store.completeMedia(id, c); },
-  failMedia: async (id, reason) => { await store.failMedia(id, reason); },
-});
+/** the recorder's database writes as the server wires them */
+const recorderStore = (): RecorderStore => recorderStoreOf(store, logger, async () => {});
 
 const video: TrackConfig = { track: 'video', codec: 'h264', record: Buffer.alloc(8), width: 1280, height: 720, codecString: 'avc1.64001f' };
 const audio: TrackConfig = { track: 'audio', codec: 'aac', asc: Buffer.from([0x11, 0x90]), sampleRate: 48000, channels: 2, codecString: 'mp4a.40.2' };

@@ -114,7 +114,7 @@ test('an 8.3 s GOP (250 frames at 30 fps): one segment per GOP, each starting wi
     assert.equal(c.independent, true);
     assert.equal(c.durationS, s.ticks / 90_000);
     assert.equal(c.programDateTime, s.programDateTime);
-    const own = s.parts.flatMap((x) => x.chunks);
+    const own = s.parts.map((x) => x.data);
     assert.equal(c.parts.length, own.length);
     c.parts.forEach((b, j) => assert.equal(b, own[j], 'the packager\'s own buffers, no copy'));
     assert.deepEqual(Buffer.concat(c.parts), Buffer.concat(p.getSegment(s.msn)!));
