@@ -292,6 +292,10 @@ export class RtmpConnection {
         return this.onPublish(msg, cmd);
       case 'FCUnpublish':
         this.send(CSID_COMMAND, MessageType.CommandAmf0, 0, fcStatusBody('onFCUnpublish', 'NetStream.Unpublish.Success', String(cmd.args[0] ?? '')));
+        // FCUnpublish already says the publisher is done. ffmpeg sends deleteStream right after it and closes the
+        // socket without reading our answers; that close is then a reset, which can drop the deleteStream still in
+        // its send queue (seen under load). Ending here makes a clean stop end as one whatever happens next.
+        if (this.state === 'publishing') this.unpublish();
         return;
       case 'deleteStream':
       case 'closeStream':

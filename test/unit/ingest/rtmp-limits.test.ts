@@ -141,8 +141,8 @@ test('before publish is accepted, a message over 64 KiB closes the connection wi
     assert.ok(await publishOn(pub, port, 'LIMITS'));
     const pw = new RtmpChunkWriter(); // (a fresh writer: its chunk stream state must match the peer's own writes)
     pub.socket.write(pw.write(6, 9, 1, 0, Buffer.alloc(512 * 1024)));
-    pub.socket.write(pw.write(3, 20, 0, 0, encodeAmf0('FCUnpublish', 5, null, 'LIMITS')));
-    await waitFor(() => pub.statuses.includes('onFCUnpublish:NetStream.Unpublish.Success'), 3000, 'answer after the big message');
+    pub.socket.write(pw.write(3, 20, 0, 0, encodeAmf0('getStreamLength', 5, null, 'LIMITS')));
+    await waitFor(() => pub.statuses.includes('_error:NetStream.Play.Failed'), 3000, 'answer after the big message');
     assert.ok(!pub.closedByServer());
     // ... and one over maxMessageBytes (1 MiB here) closes it.
     pub.socket.write(pw.write(6, 9, 1, 40, Buffer.alloc(1024 * 1024 + 1)));

@@ -222,6 +222,28 @@ test('a publisher that goes silent is closed by the idle timeout; session.end ex
   }
 });
 
+test('FCUnpublish ends the session as unpublished, even when the publisher then resets the socket without deleteStream', async () => {
+  // ffmpeg sends FCUnpublish, then deleteStream, then closes without reading our answers: a reset, which can drop the
+  // deleteStream still in its send queue. The session must still end as a clean stop, once.
+  const gateway = new FakeGateway();
+  const server = new RtmpServer({ gateway, logger, port: 0, host: '127.0.0.1' });
+  await server.listen();
+  try {
+    const c = await rawPublisher(server.address().port, 'FCUNPUB');
+    await waitFor(() => c.statuses.includes('onStatus:NetStream.Publish.Start'), 3000, 'Publish.Start');
+    c.socket.write(new RtmpChunkWriter().write(3, 20, 0, 0, encodeAmf0('FCUnpublish', 5, null, 'FCUNPUB')));
+    await waitFor(() => c.statuses.includes('onFCUnpublish:NetStream.Unpublish.Success'), 3000, 'onFCUnpublish');
+    await waitFor(() => gateway.sessions[0]!.endReasons.length === 1, 1000, 'end');
+    assert.equal(c.socket.destroyed, false, 'the publisher closes the socket, not the server');
+    c.socket.resetAndDestroy();
+    await c.closed;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(gateway.sessions[0]!.endReasons, ['unpublished']);
+  } finally {
+    await server.close();
+  }
+});
+
 test('kick closes the publisher; a connection that never handshakes is dropped; garbage is dropped', async () => {
   const gateway = new FakeGateway();
   const server = new RtmpServer({ gateway, logger, port: 0, host: '127.0.0.1', idleTimeoutMs: 5000, setupTimeoutMs: 300 });
