@@ -87,7 +87,8 @@ const MSN_SLACK = 3;
 interface Orphan {
   streamId: string;
   mediaId: string | null;
-  timer: NodeJS.Timeout;
+  /** the end of the reconnect window (undefined for the moment between the adoption and its first write) */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class ClusterNode {
@@ -257,6 +258,11 @@ export class ClusterNode {
         timeline_dts: sql<number>`timeline_dts + ${this.staleSegments() * 90_000}`,
       }).where('stream_id', '=', row.stream_id).where('node_id', '=', row.node_id).where('lease_until_ms', '<', nowMs).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) continue; // another node adopted it first
+      // Held from this moment: an encoder reconnecting to this very node while the writes below run takes the
+      // session over (claim drops the orphan), and the window's timer must then never be set.
+      const orphan: Orphan = { streamId: row.stream_id, mediaId: row.media_id, timer: undefined };
+      this.dropOrphan(row.stream_id);
+      this.orphans.set(row.stream_id, orphan);
       this.ownerCache.delete(row.stream_id);
       clusterSessionEvents.inc({ event: 'adopted' });
       this.log.warn({ streamId: row.stream_id, deadOwner: row.node_name }, 'adopted the session of a dead node: holding it for the reconnect window');
@@ -264,17 +270,12 @@ export class ClusterNode {
       const fresh = await this.db.selectFrom('live_sessions').select(['disconnected_ms']).select(nowMs.as('now')).where('stream_id', '=', row.stream_id).executeTakeFirst();
       const since = fresh ? Number(fresh.now) - Number(fresh.disconnected_ms ?? fresh.now) : 0;
       const windowMs = row.reconnect_window * 1000 * (this.opts.timeScale ?? 1);
-      this.holdOrphan(row.stream_id, row.media_id, Math.max(0, windowMs - since));
+      if (this.orphans.get(row.stream_id) !== orphan) continue; // taken over meanwhile (here or elsewhere)
+      orphan.timer = setTimeout(() => {
+        this.endOrphan(row.stream_id, 'idle').catch((err) => this.log.error({ err, streamId: row.stream_id }, 'could not end an adopted session'));
+      }, Math.max(0, windowMs - since));
+      orphan.timer.unref();
     }
-  }
-
-  private holdOrphan(streamId: string, mediaId: string | null, waitMs: number): void {
-    this.dropOrphan(streamId);
-    const timer = setTimeout(() => {
-      this.endOrphan(streamId, 'idle').catch((err) => this.log.error({ err, streamId }, 'could not end an adopted session'));
-    }, waitMs);
-    timer.unref();
-    this.orphans.set(streamId, { streamId, mediaId, timer });
   }
 
   private dropOrphan(streamId: string): Orphan | undefined {
@@ -289,7 +290,9 @@ export class ClusterNode {
   async endOrphan(streamId: string, final: 'idle' | 'none'): Promise<boolean> {
     const o = this.dropOrphan(streamId);
     if (!o) return false;
-    const r = await this.db.deleteFrom('live_sessions').where('stream_id', '=', streamId).where('node_id', '=', this.nodeId).executeTakeFirst();
+    // (only while still held disconnected: a publisher that reconnected to this node made it 'preparing'/'active')
+    const r = await this.db.deleteFrom('live_sessions').where('stream_id', '=', streamId).where('node_id', '=', this.nodeId)
+      .where('state', '=', 'disconnected').executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) return true; // taken over meanwhile: the new owner goes on
     this.ownerCache.delete(streamId);
     if (o.mediaId) await this.opts.store.completeMediaFromManifest(o.mediaId);

@@ -7,7 +7,7 @@
  * through node B inside the window and the same session (same media, onward media sequence) continues.
  */
 import { test, before, after } from 'node:test';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -37,7 +37,9 @@ function node(name: string, database: string): Promise<TestServer> {
     args: ['--webhook-url', hooks.url(), '--webhook-secret', SECRET, '--node-name', name, '--transcode', 'off',
       '--node-lease-ms', '1500', '--node-heartbeat-ms', '250'],
     // reconnectWindow 60 s -> 6 s
-    env: { ONAIR_LIFECYCLE_TIME_SCALE: '0.1', ONAIR_WEBHOOK_POLL_MS: '100', ONAIR_ENDED_LINGER_MS: '1500' },
+    env: { ONAIR_LIFECYCLE_TIME_SCALE: '0.1', ONAIR_WEBHOOK_POLL_MS: '100', ONAIR_ENDED_LINGER_MS: '1500',
+      // DEBUG_CLUSTER=DIR: every node logs at info level into DIR/<node>.log (written after the run)
+      ...(process.env.DEBUG_CLUSTER ? { ONAIR_LOG_LEVEL: 'info' } : {}) },
   });
 }
 
@@ -54,7 +56,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (process.env.DEBUG_CLUSTER) for (const n of [A, B, C]) console.log('=== node logs\n', n?.logs().slice(-4000));
+  const debugDir = process.env.DEBUG_CLUSTER;
+  if (debugDir) {
+    mkdirSync(debugDir, { recursive: true });
+    for (const [name, n] of [['node-a', A], ['node-b', B], ['node-c', C]] as const) if (n) writeFileSync(join(debugDir, `${name}.log`), n.logs());
+  }
   for (const p of publishers) await p.stop();
   await Promise.all([A?.stop(), B?.stop(), C?.stop()]);
   await hooks?.down();
@@ -331,6 +337,8 @@ test('node A killed with kill -9: the encoder reconnects through node B inside t
   try {
     await player.playFor(1, 30_000);
     const atCrash = (await player.state()).time;
+    const crashedAt = player.now() - 1000;
+    const crashClock = (await player.pageClock()) - 1;
     await A.crash();
     await encA.exited;
     encB = await publishUntilAccepted(B, s.streamKey, 6000);
@@ -343,8 +351,9 @@ test('node A killed with kill -9: the encoder reconnects through node B inside t
       const st = last = await player.state();
       if (st.fatal) throw new Error(`fatal hls.js error ${st.fatal} (${st.errors.join(', ')})`);
       return st.time >= atCrash + 10 ? st : undefined;
-    }, 60_000, 200).catch((err: Error) => {
-      throw new Error(`${err.message}: time ${last?.time} (crash at ${atCrash}), buffered ${last?.buffered}, fragments ${last?.frags.join(' ')}, errors ${last?.errors.join(', ')}`);
+    }, 60_000, 200).catch(async (err: Error) => {
+      const hlsLog = await player.hlsLog(crashClock).catch(() => []);
+      throw new Error(`${err.message}: time ${last?.time} (crash at ${atCrash}), buffered ${last?.buffered}, fragments ${last?.frags.join(' ')}, errors ${last?.errors.join(', ')}; requests:\n${player.requests(crashedAt).join('\n')}\nhls.js:\n${hlsLog.join('\n')}`);
     });
     assert.equal(went.width, 1280);
   } finally {

@@ -45,11 +45,11 @@ interface Probe {
 }
 
 /** A node with recording hooks; heartbeats run only when the test calls them (heartbeatMs is long). */
-async function makeNode(name: string, opts: { leaseMs?: number; heartbeatMs?: number; releaseAnswer?: LocalSessionState } = {}): Promise<Probe> {
+async function makeNode(name: string, opts: { leaseMs?: number; heartbeatMs?: number; releaseAnswer?: LocalSessionState; lifecycleGate?: Promise<void> } = {}): Promise<Probe> {
   const p: Partial<Probe> = { local: new Map(), lost: [], released: [], messages: [], resyncs: 0, lifecycle: [], completed: [] };
   const cstore: ClusterStore = {
     db: store.db,
-    recordLifecycle: async (streamId, status, event) => { p.lifecycle!.push(`${streamId}:${event.replace('video.live_stream.', '')}${status ? `:${status}` : ''}`); },
+    recordLifecycle: async (streamId, status, event) => { await opts.lifecycleGate; p.lifecycle!.push(`${streamId}:${event.replace('video.live_stream.', '')}${status ? `:${status}` : ''}`); },
     completeMediaFromManifest: async (mediaId) => { p.completed!.push(mediaId); },
   };
   const node = new ClusterNode({
@@ -129,6 +129,31 @@ test('an encoder coming back inside the window takes the adopted session over wi
   await waitFor('the keeper lets go', () => (!keeper.node.holdsOrphan('s3') ? true : undefined), 3000, 20);
   assert.deepEqual(keeper.lifecycle.filter((e) => e.startsWith('s3:')), ['s3:disconnected']);
   assert.ok(!keeper.completed.includes('media-3'), 'the recording is not completed: it continues');
+});
+
+test('an encoder coming back to the adopting node while its adoption is still being written: the window never ends the session', async () => {
+  const dead = await makeNode('dead3b', { leaseMs: 300 });
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const keeper = await makeNode('keeper3b', { leaseMs: 3000, lifecycleGate: gate });
+  await dead.node.claim('s3b', 60); // 60 s window x 0.01 = 600 ms
+  await dead.node.sessionState('s3b', 'active', { mediaId: 'media-3b', nextMsn: 2000 });
+  await sleep(450);
+  // the sweep adopts the row, then stalls writing the disconnected event
+  const sweeping = keeper.node.sweep();
+  await waitFor('adopted', async () => ((await keeper.node.ownerOf('s3b', true))?.nodeId === keeper.node.nodeId ? true : undefined), 3000, 10);
+  // the encoder reconnects to this very node: it takes the session over
+  const r = await keeper.node.claim('s3b', 60);
+  assert.equal(r.ok, true);
+  keeper.local.set('s3b', { state: 'active' });
+  open();
+  await sweeping;
+  assert.equal(keeper.node.holdsOrphan('s3b'), false, 'no longer held as an orphan');
+  await sleep(1000); // past the window
+  assert.deepEqual(keeper.lifecycle.filter((e) => e.startsWith('s3b:')), ['s3b:disconnected'], 'no idle: the session goes on');
+  assert.ok(!keeper.completed.includes('media-3b'), 'the recording is not completed');
+  assert.equal((await keeper.node.ownerOf('s3b', true))?.nodeId, keeper.node.nodeId, 'the session row is still there');
+  keeper.local.delete('s3b');
 });
 
 test('after a split the lease decides: the old owner is told it lost the session', async () => {
