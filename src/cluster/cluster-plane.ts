@@ -40,12 +40,14 @@ export function localSessionState(parts: ClusterPlaneParts, streamId: string): L
   const packager = live.readerOf(parts.source) as LivePackager | undefined;
   if (packager) {
     s.nextMsn = packager.lastMsn + 1;
+    // The next owner's media starts at the end of the last complete segment, not at the open segment's newest part:
+    // a viewer holds the parts of the open segment up to some point, and hls.js finds where to go on by the date
+    // its last fragment ends at, which must fall inside the new owner's first segment (a date past it is a hole it
+    // never leaves: no fragment of the old discontinuity is in the new owner's playlist to fall back on).
     const pl = packager.playlistModel();
-    const edge = pl.open ?? pl.segments[pl.segments.length - 1];
-    if (edge?.programDateTime !== undefined) {
-      const dur = edge === pl.open ? edge.parts.reduce((t, p) => t + p.duration, 0) : edge.duration;
-      s.pdtEndMs = edge.programDateTime + dur * 1000;
-    }
+    const last = pl.segments[pl.segments.length - 1];
+    if (last?.programDateTime !== undefined) s.pdtEndMs = last.programDateTime + last.duration * 1000;
+    else if (pl.open?.programDateTime !== undefined) s.pdtEndMs = pl.open.programDateTime;
   }
   const timeline = session.rebaser.timeline;
   if (Number.isFinite(timeline)) s.timelineDts = timeline;
