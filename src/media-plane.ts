@@ -153,9 +153,11 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
         const cluster = this.cluster;
         if (!cluster) return undefined;
         const owner = await cluster.ownerOf(streamId);
-        if (owner?.nodeId === cluster.nodeId) return undefined;
-        if (!owner && !(await this.ownerWaits.mayContinue(streamId))) return undefined;
-        return (req, res) => this.edge.forward(owner?.url, req, res, {
+        const self = owner?.nodeId === cluster.nodeId;
+        // no owner, or this node holds the session without media (adopted from a dead node for the reconnect
+        // window): playlist requests wait for the encoder to come back here or elsewhere
+        if ((!owner || self) && !(await this.ownerWaits.mayContinue(streamId))) return undefined;
+        return (req, res) => this.edge.forward(self ? undefined : owner?.url, req, res, {
           holdMs: HANDOFF_HOLD_MS,
           next: (failed, deadline) => this.ownerWaits.next(streamId, failed, deadline),
           local,
