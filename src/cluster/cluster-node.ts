@@ -247,6 +247,12 @@ export class ClusterNode {
 
   /** Adopt sessions whose owner's lease expired: one node wins each (conditional UPDATE). */
   async sweep(): Promise<void> {
+    // nodes that died without a word (kill -9, a lost machine, a worker forked again under a new id) leave their
+    // registration behind: it goes once its lease is long past (ten leases; a node back from a database outage
+    // renews, or registers again, at its next heartbeat)
+    const gone = await this.db.deleteFrom('cluster_nodes')
+      .where('lease_until_ms', '<', sql<number>`${nowMs} - ${10 * this.opts.leaseMs}`).where('node_id', '!=', this.nodeId).executeTakeFirst();
+    if (Number(gone.numDeletedRows) > 0) this.log.info({ nodes: Number(gone.numDeletedRows) }, 'removed the registrations of nodes dead for ten leases');
     const expired = await this.db.selectFrom('live_sessions').selectAll()
       .where('lease_until_ms', '<', nowMs).where('node_id', '!=', this.nodeId).execute();
     for (const row of expired) {

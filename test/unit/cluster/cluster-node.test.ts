@@ -156,6 +156,22 @@ test('an encoder coming back to the adopting node while its adoption is still be
   keeper.local.delete('s3b');
 });
 
+test('a node dead for ten leases loses its registration at the next sweep; a node that renews keeps it', async () => {
+  const dead = await makeNode('dead9', { leaseMs: 200 });
+  const live = await makeNode('live9', { leaseMs: 200 });
+  const names = async () => (await store.db.selectFrom('cluster_nodes').select('name').where('name', 'in', ['dead9', 'live9']).execute()).map((r) => r.name).sort();
+  assert.deepEqual(await names(), ['dead9', 'live9']);
+  await live.node.sweep();
+  assert.deepEqual(await names(), ['dead9', 'live9'], 'a lease just run out is not ten leases');
+  const until = Date.now() + 2300;
+  while (Date.now() < until) {
+    await live.node.heartbeat(); // (renews live9; dead9 never renews)
+    await sleep(100);
+  }
+  await live.node.sweep();
+  assert.deepEqual(await names(), ['live9']);
+});
+
 test('after a split the lease decides: the old owner is told it lost the session', async () => {
   const x = await makeNode('x4', { leaseMs: 300 });
   const y = await makeNode('y4', { leaseMs: 3000 });
