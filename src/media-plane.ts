@@ -435,6 +435,14 @@ export class MediaPlaneImpl implements LiveControl, MediaPlane {
     return this.playback.viewerCount(streamId);
   }
 
+  viewerHashes(streamId: string): Buffer {
+    return this.playback.viewerHashes(streamId);
+  }
+
+  viewedStreams(): string[] {
+    return this.playback.viewedStreams();
+  }
+
   async playbackIdsChanged(): Promise<void> {
     const rows = await this.store.listPlaybackIds();
     // Restrictions are compiled here, once per refresh, so the listener's per-request check stays cheap.

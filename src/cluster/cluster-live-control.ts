@@ -7,6 +7,7 @@
 import type { LiveControl } from '../core/contracts.js';
 import type { BusMessage } from './pg-bus.js';
 import type { ClusterNode } from './cluster-node.js';
+import { unionCount } from '../playback/viewer-counter.js';
 
 /** How long the API waits for the owning node to act on finish/disable/delete. */
 const OWNER_ANSWER_MS = 5000;
@@ -42,8 +43,11 @@ export class ClusterLiveControl implements LiveControl {
     await this.node.broadcast({ type: 'kick', streamId, reason });
   }
 
+  /** Distinct viewers over every node: ours and the other nodes' as of the last heartbeat, a viewer seen by several once. */
   viewerCount(streamId: string): number {
-    return this.local.viewerCount(streamId);
+    const others = this.node.viewersOnOtherNodes(streamId);
+    if (!others || !this.local.viewerHashes) return this.local.viewerCount(streamId);
+    return unionCount(this.local.viewerHashes(streamId), others);
   }
 
   async playbackIdsChanged(): Promise<void> {

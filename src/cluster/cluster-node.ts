@@ -77,6 +77,8 @@ export interface ClusterNodeOptions {
   message(msg: BusMessage): Promise<Record<string, unknown> | void>;
   /** the bus was down: refresh every cache */
   resync(): void;
+  /** this node's viewers per stream as viewer-key hashes (viewer-counter.ts), shared at each heartbeat */
+  viewers?(): Map<string, Buffer>;
 }
 
 const nowMs = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -99,6 +101,10 @@ export class ClusterNode {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
   private readonly orphans = new Map<string, Orphan>();
+  /** the other live nodes' viewers per stream (viewer-key hashes), as of the last heartbeat */
+  private viewersElsewhere = new Map<string, Set<number>>();
+  /** streams this node has a cluster_viewers row for */
+  private readonly reportedViewers = new Set<string>();
   private readonly ownerCache = new Map<string, { at: number; owner: { nodeId: string; url: string } | undefined }>();
   private readonly pending = new Map<string, { resolve(v: Record<string, unknown> | undefined): void; timer: NodeJS.Timeout }>();
   private stopped = false;
@@ -192,6 +198,7 @@ export class ClusterNode {
       else if (r.pending_command) commands.push([o.streamId, r.pending_command]);
     }
     for (const [streamId, command] of commands) await this.runPendingCommand(streamId, command);
+    await this.shareViewers();
     for (const streamId of local.keys()) {
       if (held.has(streamId)) continue;
       // Our lease lapsed and another node holds the session now (a split healed): the lease decides, we stop.
@@ -245,6 +252,42 @@ export class ClusterNode {
     }
   }
 
+  /**
+   * Viewer counts: write this node's viewers of each stream (hashes of their keys, valid for a lease) and read the
+   * other live nodes'. viewerCountWith() counts the union: a viewer whose requests reach several nodes counts once.
+   */
+  private async shareViewers(): Promise<void> {
+    if (!this.opts.viewers) return;
+    const mine = this.opts.viewers();
+    const rows = [...mine].filter(([, v]) => v.length > 0)
+      .map(([streamId, viewers]) => ({ node_id: this.nodeId, stream_id: streamId, viewers, until_ms: this.lease() }));
+    for (let i = 0; i < rows.length; i += 200) {
+      await this.db.insertInto('cluster_viewers').values(rows.slice(i, i + 200))
+        .onConflict((oc) => oc.columns(['node_id', 'stream_id']).doUpdateSet((eb) => ({ viewers: eb.ref('excluded.viewers'), until_ms: eb.ref('excluded.until_ms') })))
+        .execute();
+    }
+    const now = new Set(rows.map((r) => r.stream_id));
+    const gone = [...this.reportedViewers].filter((id) => !now.has(id));
+    if (gone.length > 0) await this.db.deleteFrom('cluster_viewers').where('node_id', '=', this.nodeId).where('stream_id', 'in', gone).execute();
+    this.reportedViewers.clear();
+    for (const id of now) this.reportedViewers.add(id);
+    const others = await this.db.selectFrom('cluster_viewers').select(['stream_id', 'viewers'])
+      .where('node_id', '!=', this.nodeId).where('until_ms', '>', nowMs).execute();
+    const next = new Map<string, Set<number>>();
+    for (const r of others) {
+      let set = next.get(r.stream_id);
+      if (!set) next.set(r.stream_id, (set = new Set()));
+      const b = Buffer.from(r.viewers);
+      for (let i = 0; i + 4 <= b.length; i += 4) set.add(b.readUInt32LE(i));
+    }
+    this.viewersElsewhere = next;
+  }
+
+  /** The other live nodes' viewers of a stream (viewer-key hashes) as of the last heartbeat. */
+  viewersOnOtherNodes(streamId: string): ReadonlySet<number> | undefined {
+    return this.viewersElsewhere.get(streamId);
+  }
+
   /** Adopt sessions whose owner's lease expired: one node wins each (conditional UPDATE). */
   async sweep(): Promise<void> {
     // nodes that died without a word (kill -9, a lost machine, a worker forked again under a new id) leave their
@@ -253,6 +296,7 @@ export class ClusterNode {
     const gone = await this.db.deleteFrom('cluster_nodes')
       .where('lease_until_ms', '<', sql<number>`${nowMs} - ${10 * this.opts.leaseMs}`).where('node_id', '!=', this.nodeId).executeTakeFirst();
     if (Number(gone.numDeletedRows) > 0) this.log.info({ nodes: Number(gone.numDeletedRows) }, 'removed the registrations of nodes dead for ten leases');
+    await this.db.deleteFrom('cluster_viewers').where('until_ms', '<', sql<number>`${nowMs} - ${10 * this.opts.leaseMs}`).execute();
     const expired = await this.db.selectFrom('live_sessions').selectAll()
       .where('lease_until_ms', '<', nowMs).where('node_id', '!=', this.nodeId).execute();
     for (const row of expired) {
@@ -498,6 +542,7 @@ export class ClusterNode {
     }
     this.orphans.clear();
     await this.db.deleteFrom('cluster_nodes').where('node_id', '=', this.nodeId).execute().catch(() => undefined);
+    await this.db.deleteFrom('cluster_viewers').where('node_id', '=', this.nodeId).execute().catch(() => undefined);
     await this.bus.close();
   }
 }

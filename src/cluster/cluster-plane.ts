@@ -88,6 +88,12 @@ export function createClusterNode(config: ServerConfig, store: Store, logger: Lo
     lost: (streamId) => { void stopHere(streamId, 'another node holds the session'); },
     release: (streamId) => stopHere(streamId, 'the encoder reconnected to another node'),
     message: (msg) => applyClusterMessage(parts().local, msg),
+    viewers: () => {
+      const l = parts().local;
+      const out = new Map<string, Buffer>();
+      if (l.viewerHashes && l.viewedStreams) for (const id of l.viewedStreams()) out.set(id, l.viewerHashes(id));
+      return out;
+    },
     resync: () => {
       const l = parts().local;
       Promise.all([l.playbackIdsChanged(), l.signingKeysChanged(), l.streamChanged('')]).catch((err) => logger.warn({ err }, 'cluster resync failed'));

@@ -15,6 +15,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerRespon
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics.js';
 import { sendError, NO_STORE } from '../playback/http-replies.js';
+import { EDGE_HEADER } from '../playback/viewer-counter.js';
 
 interface Answer {
   status: number;
@@ -163,7 +164,7 @@ export class EdgeProxy {
   }
 
   private fetch(origin: string, url: string, req: IncomingMessage, kind: string): Promise<Answer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { [EDGE_HEADER]: '1' };
     for (const h of FORWARDED_REQUEST_HEADERS) {
       const v = req.headers[h];
       if (typeof v === 'string') headers[h] = v;

@@ -142,6 +142,10 @@ export interface LiveControl {
   kick(streamId: string, reason: 'disabled' | 'deleted'): Promise<void>;
   /** Distinct viewers over the recent window. */
   viewerCount(streamId: string): number;
+  /** This process's viewers of a stream as 32-bit hashes of their keys (a cluster counts the union over nodes). */
+  viewerHashes?(streamId: string): Buffer;
+  /** The streams this process has viewers of (with viewerHashes). */
+  viewedStreams?(): string[];
   /** Playback ids changed (created / deleted): refresh in-memory routing. */
   playbackIdsChanged(): Promise<void>;
   /**

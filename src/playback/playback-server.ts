@@ -11,7 +11,7 @@ import {
 } from './http-replies.js';
 import { parsePlaybackPath, type PlaybackPath } from './playback-path.js';
 import { playbackBytes, playbackHeldRequests, playbackRequests } from './playback-metrics.js';
-import { ViewerCounter } from './viewer-counter.js';
+import { EDGE_HEADER, ViewerCounter } from './viewer-counter.js';
 import { WaiterLimits } from './waiter-limits.js';
 import { limitConnections } from '../ingest/connection-limiter.js';
 import { answerClientError } from '../api/client-errors.js';
@@ -175,6 +175,24 @@ export class PlaybackServer {
     return this.viewers.viewerCount(streamId);
   }
 
+  /** This node's viewers of a stream as hashes of their keys (cluster viewer counts: viewer-counter.ts). */
+  viewerHashes(streamId: string): Buffer {
+    return this.viewers.viewerHashes(streamId);
+  }
+
+  /** The streams this node has (had, within the window) viewers of. */
+  viewedStreams(): string[] {
+    return this.viewers.streamIds();
+  }
+
+  /**
+   * Count the viewer behind a playlist request. Requests an edge node forwards (EDGE_HEADER) are not: the edge
+   * counted the viewer itself, under the viewer's own address (here it would be the edge's).
+   */
+  private touchViewer(streamId: string, req: IncomingMessage): void {
+    if (req.headers[EDGE_HEADER] === undefined) this.viewers.touch(streamId, this.viewerKey(req));
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     let kind: FileKind | 'other' = 'other';
     res.on('finish', () => playbackRequests.inc({ kind, status: String(res.statusCode) }));
@@ -241,7 +259,10 @@ export class PlaybackServer {
     const packager = this.opts.packagerFor(entry.streamId);
     if (!packager) {
       const remote = this.opts.remoteLive ? await this.opts.remoteLive(entry.streamId, () => this.route(req, res, path, query)) : undefined;
-      if (remote) return remote(req, res);
+      if (remote) {
+        if (path.file.kind === 'multivariant' || path.file.kind === 'playlist') this.touchViewer(entry.streamId, req);
+        return remote(req, res);
+      }
       sendError(res, 412, 'stream not live', 'The live stream is not active: no media to play right now');
       return;
     }
@@ -329,7 +350,7 @@ export class PlaybackServer {
   }
 
   private async multivariant(ctx: Ctx): Promise<void> {
-    this.viewers.touch(ctx.streamId, this.viewerKey(ctx.req));
+    this.touchViewer(ctx.streamId, ctx.req);
     if (!this.mediaReady(ctx, await this.ensureMedia(ctx))) return;
     const info = ctx.packager.variantInfo();
     if (!info) {
@@ -373,7 +394,7 @@ export class PlaybackServer {
 
   private async mediaPlaylist(ctx: Ctx): Promise<void> {
     const { packager, query, res } = ctx;
-    this.viewers.touch(ctx.streamId, this.viewerKey(ctx.req));
+    this.touchViewer(ctx.streamId, ctx.req);
     const msnText = query.get('_HLS_msn');
     const partText = query.get('_HLS_part');
     let cache = SHORT;

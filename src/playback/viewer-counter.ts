@@ -42,6 +42,25 @@ export class ViewerCounter {
     return n;
   }
 
+  /**
+   * The viewers of `streamId` seen within the window as 32-bit hashes of their keys (little-endian, 4 bytes each):
+   * what a node of a cluster shares so that any node counts a viewer seen by several nodes once.
+   */
+  viewerHashes(streamId: string): Buffer {
+    const viewers = this.streams.get(streamId);
+    if (!viewers) return EMPTY;
+    const since = this.now() - this.windowMs;
+    const out = Buffer.allocUnsafe(viewers.size * 4);
+    let n = 0;
+    for (const [key, seen] of viewers) if (seen > since) out.writeUInt32LE(viewerHash(key), 4 * n++);
+    return out.subarray(0, 4 * n);
+  }
+
+  /** The streams with a viewer remembered (some may have none left within the window). */
+  streamIds(): string[] {
+    return [...this.streams.keys()];
+  }
+
   /** Drop viewers not seen within the window, at most once per window (amortised O(1) per touch). */
   private maybePrune(t: number): void {
     if (t - this.lastPrune < this.windowMs) return;
@@ -52,4 +71,38 @@ export class ViewerCounter {
       if (viewers.size === 0) this.streams.delete(id);
     }
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The header an edge node sets on the requests it forwards to a stream's owner (the owner does not count them). */
+export const EDGE_HEADER = 'x-onair-edge';
+
+/** FNV-1a (32 bits) of a viewer key: distinct viewers of one stream collide rarely enough for a count. */
+export function viewerHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Distinct viewers in the union of our hashes and the other nodes' (viewerHashes buffers). */
+export function unionCount(local: Buffer, others: ReadonlySet<number> | undefined): number {
+  if (!others || others.size === 0) {
+    const own = new Set<number>();
+    for (let i = 0; i + 4 <= local.length; i += 4) own.add(local.readUInt32LE(i));
+    return own.size;
+  }
+  let n = others.size;
+  const seen = new Set<number>();
+  for (let i = 0; i + 4 <= local.length; i += 4) {
+    const h = local.readUInt32LE(i);
+    if (!others.has(h) && !seen.has(h)) {
+      seen.add(h);
+      n++;
+    }
+  }
+  return n;
 }

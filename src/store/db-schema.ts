@@ -152,6 +152,15 @@ export interface MediaSegmentsTable {
 }
 
 /** A node of a cluster on one Postgres (src/cluster/): one row per process start, kept alive by its heartbeat. */
+/** One node's viewers of one stream (cluster viewer counts): 32-bit hashes of their viewer keys, little-endian. */
+export interface ClusterViewersTable {
+  node_id: string;
+  stream_id: string;
+  viewers: Buffer;
+  /** epoch ms (database clock) until which the row counts (the node's lease) */
+  until_ms: number;
+}
+
 export interface ClusterNodesTable {
   node_id: string;
   name: string;
@@ -207,5 +216,6 @@ export interface Database {
   media_playback_ids: MediaPlaybackIdsTable;
   media_segments: MediaSegmentsTable;
   cluster_nodes: ClusterNodesTable;
+  cluster_viewers: ClusterViewersTable;
   live_sessions: LiveSessionsTable;
 }

@@ -207,6 +207,25 @@ const sessionCommands: Migration = {
   },
 };
 
+/**
+ * Cluster viewer counts: each node's viewers of each stream as hashes of their viewer keys, renewed with its
+ * heartbeat; any node counts a stream's distinct viewers as the union over the nodes (a viewer whose requests
+ * land on several nodes or workers counts once).
+ */
+function clusterViewers(engine: Engine): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('cluster_viewers')
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('stream_id', 'text', (c) => c.notNull())
+        .addColumn('viewers', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('until_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('cluster_viewers_pk', ['node_id', 'stream_id'])
+        .execute();
+    },
+  };
+}
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly engine: Engine) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -215,6 +234,7 @@ class InCodeProvider implements MigrationProvider {
       '0003_media': media(this.engine),
       '0004_cluster': cluster(this.engine),
       '0005_session_commands': sessionCommands,
+      '0006_cluster_viewers': clusterViewers(this.engine),
     };
   }
 }

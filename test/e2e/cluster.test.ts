@@ -222,6 +222,20 @@ test('N viewers on node B cost node A one fetch per part and one upstream wait p
   assert.ok(Buffer.from(await again.arrayBuffer()).equals(answers[0]!.bytes));
   assert.equal((await metric(A, 'onair_playback_requests_total', 'kind="part"')) - partsBeforeA, 1);
   assert.equal(await metric(B, 'onair_edge_origin_fetches_total', 'kind="media"') >= 1, true);
+  // viewer counts: every node's API counts the viewers of all nodes (shared at their heartbeats), a viewer whose
+  // requests reached two nodes once: 'node' (the fetches above, on A and B), viewer-1 (B), viewer-2 (A and B), viewer-3 (A)
+  for (const [on, who] of [[B, 1], [B, 2], [A, 2], [A, 3]] as const) {
+    const r = await fetch(play(on, pid, '/media.m3u8'), { headers: { 'user-agent': `viewer-${who}` } });
+    assert.equal(r.status, 200);
+  }
+  for (const on of [A, B, C]) {
+    await waitFor(`4 viewers on ${on.url}`, async () => {
+      const r = await on.request('GET', `/v1/live/streams/${s.streamId}/viewer-count`);
+      return r.body?.data?.views === 4 ? true : undefined;
+    }, 5000, 100).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${(await on.request('GET', `/v1/live/streams/${s.streamId}/viewer-count`)).text}`);
+    });
+  }
   assert.equal((await A.request('PUT', `/v1/live/streams/${s.streamId}/finish`)).status, 200);
 });
 

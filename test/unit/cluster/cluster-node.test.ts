@@ -3,6 +3,7 @@
  * sweep adopting a dead node's session exactly once among racing nodes, the lease deciding a split (the loser
  * is told it lost), and the LISTEN/NOTIFY bus surviving the loss of its connection.
  */
+import { unionCount } from '../../../src/playback/viewer-counter.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
@@ -42,11 +43,13 @@ interface Probe {
   resyncs: number;
   lifecycle: string[];
   completed: string[];
+  /** the node's viewers per stream (viewer-key hashes), shared at its heartbeats */
+  viewers: Map<string, Buffer>;
 }
 
 /** A node with recording hooks; heartbeats run only when the test calls them (heartbeatMs is long). */
 async function makeNode(name: string, opts: { leaseMs?: number; heartbeatMs?: number; releaseAnswer?: LocalSessionState; lifecycleGate?: Promise<void> } = {}): Promise<Probe> {
-  const p: Partial<Probe> = { local: new Map(), lost: [], released: [], messages: [], resyncs: 0, lifecycle: [], completed: [] };
+  const p: Partial<Probe> = { local: new Map(), lost: [], released: [], messages: [], resyncs: 0, lifecycle: [], completed: [], viewers: new Map() };
   const cstore: ClusterStore = {
     db: store.db,
     recordLifecycle: async (streamId, status, event) => { await opts.lifecycleGate; p.lifecycle!.push(`${streamId}:${event.replace('video.live_stream.', '')}${status ? `:${status}` : ''}`); },
@@ -60,6 +63,7 @@ async function makeNode(name: string, opts: { leaseMs?: number; heartbeatMs?: nu
     release: async (id) => { p.released!.push(id); p.local!.delete(id); return opts.releaseAnswer; },
     message: async (m) => { p.messages!.push(m); },
     resync: () => { p.resyncs!++; },
+    viewers: () => p.viewers!,
   });
   await node.start();
   nodes.push(node);
@@ -170,6 +174,36 @@ test('a node dead for ten leases loses its registration at the next sweep; a nod
   }
   await live.node.sweep();
   assert.deepEqual(await names(), ['live9']);
+});
+
+test('viewer counts: each node shares its viewers at its heartbeat; the union counts a viewer seen by two nodes once', async () => {
+  const hashes = (...h: number[]) => {
+    const b = Buffer.alloc(4 * h.length);
+    h.forEach((v, i) => b.writeUInt32LE(v, 4 * i));
+    return b;
+  };
+  const x = await makeNode('x10', { leaseMs: 3000 });
+  const y = await makeNode('y10', { leaseMs: 3000 });
+  x.viewers.set('s10', hashes(1, 2, 3));
+  y.viewers.set('s10', hashes(3, 4));
+  y.viewers.set('t10', hashes(9));
+  await x.node.heartbeat();
+  await y.node.heartbeat();
+  await x.node.heartbeat();
+  assert.deepEqual([...(x.node.viewersOnOtherNodes('s10') ?? [])].sort(), [3, 4]);
+  assert.deepEqual([...(y.node.viewersOnOtherNodes('s10') ?? [])].sort(), [1, 2, 3]);
+  assert.equal(unionCount(x.viewers.get('s10')!, x.node.viewersOnOtherNodes('s10')), 4, '1, 2, 3 here and 3, 4 there: four viewers');
+  assert.equal(unionCount(Buffer.alloc(0), x.node.viewersOnOtherNodes('t10')), 1);
+  // y's viewers of s10 leave; y stops: its rows go with it
+  y.viewers.delete('s10');
+  await y.node.heartbeat();
+  await x.node.heartbeat();
+  assert.equal(x.node.viewersOnOtherNodes('s10'), undefined);
+  assert.equal(x.node.viewersOnOtherNodes('t10')?.size, 1);
+  await y.node.stop();
+  await x.node.heartbeat();
+  assert.equal(x.node.viewersOnOtherNodes('t10'), undefined);
+  assert.equal((await store.db.selectFrom('cluster_viewers').select('stream_id').where('stream_id', 'in', ['s10', 't10']).execute()).length, 1, 'only x\'s row of s10 is left');
 });
 
 test('after a split the lease decides: the old owner is told it lost the session', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { LivePackager } from '../../../src/media/packager/index.js';
 import { createPlaybackTokenVerifier, importPublicKey, PlaybackServer, ViewerCounter } from '../../../src/playback/index.js';
+import { unionCount, viewerHash } from '../../../src/playback/viewer-counter.js';
 import { makeClip } from '../packager/media-fixture.js';
 import { readPlaylist } from '../packager/playlist-reader.js';
 
@@ -100,4 +101,24 @@ test('viewer counter: window expiry and memory bound', () => {
   assert.equal(v.viewerCount('s'), 1, 'only a was seen within the window');
   v.touch('s', 'e'); // prunes b and c, then e fits
   assert.equal(v.viewerCount('s'), 2);
+});
+
+test('viewer counter: hashes of the viewers within the window; their union with another node\'s counts shared viewers once', () => {
+  let t = 0;
+  const v = new ViewerCounter({ windowMs: 1000, now: () => t });
+  for (const k of ['1.2.3.4|UA1', '1.2.3.4|UA2', '5.6.7.8|UA1']) v.touch('s', k);
+  t = 600;
+  v.touch('s', '9.9.9.9|UA3');
+  t = 1200; // the first three are out of the window
+  v.touch('s', '1.2.3.4|UA1');
+  const h = v.viewerHashes('s');
+  assert.equal(h.length, 8, 'two viewers within the window, 4 bytes each');
+  const mine = new Set([h.readUInt32LE(0), h.readUInt32LE(4)]);
+  assert.deepEqual(mine, new Set([viewerHash('1.2.3.4|UA1'), viewerHash('9.9.9.9|UA3')]));
+  assert.notEqual(viewerHash('1.2.3.4|UA1'), viewerHash('1.2.3.4|UA2'));
+  assert.equal(v.viewerHashes('nobody').length, 0);
+  assert.deepEqual(v.streamIds(), ['s']);
+  assert.equal(unionCount(h, undefined), 2);
+  assert.equal(unionCount(h, new Set([viewerHash('9.9.9.9|UA3'), viewerHash('other')])), 3, 'one shared viewer counts once');
+  assert.equal(unionCount(Buffer.alloc(0), new Set([1, 2])), 2);
 });
