@@ -30,7 +30,11 @@ import { chunkedBody, FLV_AUDIO, FLV_VIDEO, parseFlv } from './flv-clip.js';
 const CHUNK_SIZE = 4096;
 /** unsent bytes (Node's side of the socket) past which a connection stops taking tags: ~1 s of a 3 Mbit/s clip */
 const QUEUE_LIMIT = 512 * 1024;
-const TICK_MS = 10;
+/**
+ * pacing tick: each connection writes the tags due since the last tick in one writev. 33 ms by default, one video
+ * frame at 30 fps with its audio: what an encoder hands its socket at a time (BENCH_FANOUT_TICK_MS to change it)
+ */
+const TICK_MS = Math.max(1, Number(process.env.BENCH_FANOUT_TICK_MS ?? 33) || 33);
 /** RTMP message types (rtmp-message.ts has them as a const enum) */
 const T_SET_CHUNK_SIZE = 1;
 const T_ACK = 3;
