@@ -254,7 +254,7 @@ export class ClusterNode {
 
   /**
    * Viewer counts: write this node's viewers of each stream (hashes of their keys, valid for a lease) and read the
-   * other live nodes'. viewerCountWith() counts the union: a viewer whose requests reach several nodes counts once.
+   * other live nodes'. ClusterLiveControl.viewerCount() counts the union: a viewer whose requests reach several nodes counts once.
    */
   private async shareViewers(): Promise<void> {
     if (!this.opts.viewers) return;

@@ -88,21 +88,12 @@ export function viewerHash(key: string): number {
   return h >>> 0;
 }
 
-/** Distinct viewers in the union of our hashes and the other nodes' (viewerHashes buffers). */
+/** Distinct viewers in the union of our hashes (a viewerHashes buffer) and the other nodes'. */
 export function unionCount(local: Buffer, others: ReadonlySet<number> | undefined): number {
-  if (!others || others.size === 0) {
-    const own = new Set<number>();
-    for (let i = 0; i + 4 <= local.length; i += 4) own.add(local.readUInt32LE(i));
-    return own.size;
-  }
-  let n = others.size;
-  const seen = new Set<number>();
+  const ours = new Set<number>();
   for (let i = 0; i + 4 <= local.length; i += 4) {
     const h = local.readUInt32LE(i);
-    if (!others.has(h) && !seen.has(h)) {
-      seen.add(h);
-      n++;
-    }
+    if (!others?.has(h)) ours.add(h);
   }
-  return n;
+  return ours.size + (others?.size ?? 0);
 }
