@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseWrk } from '../lib/wrk.js';
 import { firstVariantUrl, parseMediaPlaylist } from '../lib/hls-playlist.js';
 import { processTree, snapshotCpu, cpuSecondsBetween } from '../lib/proc-cpu.js';
+import { playlistProgress } from '../lib/playlist-monitor.js';
 import { percentile, renderTable, row, errorRow } from '../lib/results.js';
 import { muxerFor } from '../lib/publisher.js';
 import { srtUrl } from '../peers/onair-server.js';
@@ -43,6 +44,11 @@ test('HLS parsing follows the first variant and counts segment progress', () => 
   assert.deepEqual(info.segments, ['http://127.0.0.1:9/p/seg41.m4s', 'http://127.0.0.1:9/p/seg42.m4s']);
   assert.deepEqual(info.parts, ['http://127.0.0.1:9/p/part43.0.m4s']);
   assert.throws(() => parseMediaPlaylist('<html>', 'http://h/x'), /not a playlist/);
+  // the playlist monitor's cheap scan agrees, with LF or CRLF lines
+  assert.equal(playlistProgress(media), 43);
+  assert.equal(playlistProgress(media.replaceAll('\n', '\r\n')), 43);
+  assert.equal(playlistProgress('#EXTM3U\n#EXTINF:2,\na.ts\n\n'), 1);
+  assert.equal(playlistProgress('<html>'), undefined);
 });
 
 test('the process tree of this process holds itself, and CPU deltas are non-negative', () => {

@@ -1,4 +1,5 @@
 /** The one frame type that crosses from ingest (RTMP, SRT) to media (packager, recorder, SRT out). */
+import type { Slab } from '../protocols/slab-pool.js';
 
 /** All media timestamps inside onair are integers in this timescale (90 kHz, as MPEG-TS). */
 export const TIMESCALE = 90_000;
@@ -13,8 +14,11 @@ export type TrackKind = 'video' | 'audio';
  * - video: length-prefixed NAL units (4-byte big-endian lengths, i.e. AVCC/HVCC sample format),
  *   exactly what an fMP4 sample holds. For AV1: OBUs in the low-overhead format (as in an MP4 sample).
  * - audio (aac): one raw AAC frame (no ADTS header).
- * `data` is a view into the ingest buffer where possible (no copies on the hot path): a consumer
- * that keeps a frame past the callback keeps the view, never mutates it.
+ * `data` is a view into the ingest buffer where possible (no copies on the hot path), never mutated.
+ * When `slab` is set, `data` lies in that recycled slab (protocols/slab-pool.ts), which ingest reuses as soon
+ * as the callback returns: a consumer that keeps `data` past the callback (queues it, hands it to a socket)
+ * calls `retainSlab(frame.slab)` first and `releaseSlab` when done, or copies it. Without `slab`, the view is
+ * garbage collected as usual and may simply be kept.
  */
 export interface MediaFrame {
   track: TrackKind;
@@ -26,6 +30,8 @@ export interface MediaFrame {
   /** video: IDR / IRAP; audio: always true */
   keyframe: boolean;
   data: Buffer;
+  /** the recycled slab `data` lies in (see above); absent or null: `data` may be kept as it is */
+  slab?: Slab | null;
 }
 
 /** Codec configuration, sent before the first frame of a track and again whenever it changes. */

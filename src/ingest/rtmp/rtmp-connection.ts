@@ -19,6 +19,7 @@ import {
   type RtmpCommand,
 } from '../../protocols/rtmp/rtmp-command.js';
 import { RtmpServerHandshake } from '../../protocols/rtmp/rtmp-handshake.js';
+import { releaseSlab } from '../../protocols/slab-pool.js';
 import {
   MessageType,
   setChunkSizeBody,
@@ -182,7 +183,15 @@ export class RtmpConnection {
         data = step.rest;
       }
       const messages = this.reader.feed(data);
-      for (let i = 0; i < messages.length && !this.isClosing(); i++) this.onMessage(messages[i]!);
+      try {
+        for (let i = 0; i < messages.length && !this.isClosing(); i++) this.onMessage(messages[i]!);
+      } finally {
+        // media assembled in recycled slabs: whoever keeps the bytes retained the slab meanwhile (frame.ts)
+        for (let i = 0; i < messages.length; i++) {
+          const slab = messages[i]!.slab;
+          if (slab) releaseSlab(slab);
+        }
+      }
       this.maybeAck();
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -254,11 +263,12 @@ export class RtmpConnection {
   private onMedia(msg: RtmpMessage): void {
     if (this.state === 'publishing') {
       if (msg.streamId !== this.publishStreamId && msg.streamId !== 0) return;
-      if (msg.type === MessageType.Video) this.demuxer!.pushVideo(msg.payload, msg.timestamp);
-      else this.demuxer!.pushAudio(msg.payload, msg.timestamp);
+      if (msg.type === MessageType.Video) this.demuxer!.pushVideo(msg.payload, msg.timestamp, msg.slab);
+      else this.demuxer!.pushAudio(msg.payload, msg.timestamp, msg.slab);
     } else if (this.state === 'authorizing') {
       if (this.queued.length >= MAX_QUEUED) throw new ProtocolError('RTMP_FLOOD', 'too much media before publish was accepted');
-      this.queued.push(msg);
+      // (kept past this call: a message assembled in a recycled slab is copied out of it)
+      this.queued.push(msg.slab ? { ...msg, payload: Buffer.from(msg.payload), slab: null } : msg);
     }
     // media before publish: ignored
   }

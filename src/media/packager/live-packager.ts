@@ -7,7 +7,7 @@ import { AvailabilityWaiters } from './availability-waiters.js';
 import type { GopInfo, LivePart, LiveSegment, VariantInfo } from './live-segment.js';
 import { forcedSegmentCuts, longGopSessions, packagerGopSeconds, packagerTargetDuration, segmentsProduced } from './packager-metrics.js';
 import { buildMediaPlaylist } from './packager-playlist.js';
-import { releaseSlab, retainSlab, SlabCursor, type Slab } from './slab-pool.js';
+import { releaseSlab, retainSlab, SlabCursor, type Slab } from '../../protocols/slab-pool.js';
 import {
   resolvePackagerOptions, type ClosedSegment, type LivePackagerOptions, type ResolvedPackagerOptions,
 } from './packager-options.js';

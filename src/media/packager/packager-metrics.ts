@@ -1,7 +1,7 @@
 /** Prometheus metrics of the LL-HLS packager, registered in the process registry (src/metrics.ts). */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../../metrics.js';
-import { SLAB_BYTES, slabPool } from './slab-pool.js';
+import { SLAB_BYTES, slabPool } from '../../protocols/slab-pool.js';
 
 /** The live window's recycled memory (slab-pool.ts). */
 export const packagerSlabBytes = new Gauge({

@@ -2,7 +2,7 @@
 import { TIMESCALE, type MediaFrame, type TrackConfig } from '../frame.js';
 import type { FragmentSample, FragmentTrack } from '../../protocols/fmp4/index.js';
 import { sampleFlags, SYNC_SAMPLE_FLAGS } from '../../protocols/fmp4/index.js';
-import { releaseSlab, type Slab, type SlabCursor } from './slab-pool.js';
+import { releaseSlab, retainSlab, type Slab, type SlabCursor } from '../../protocols/slab-pool.js';
 
 export interface QueuedSample {
   /** rebased decode time, 90 kHz */
@@ -10,9 +10,12 @@ export interface QueuedSample {
   /** pts - dts, 90 kHz */
   cto: number;
   keyframe: boolean;
-  /** the payload: the packager's copy (carved from `slab`), or the frame's own buffer when `slab` is null */
+  /**
+   * the payload: the frame's own bytes where they lie in a recycled slab (retained), else the packager's copy
+   * (carved from `slab`), or the frame's own buffer when `slab` is null
+   */
   data: Buffer;
-  /** the slab `data` was carved from (one reference, released by releaseSamples once the part is built) */
+  /** the slab `data` lies in (one reference, released by releaseSamples once the part is built) */
   slab: Slab | null;
   /** 90 kHz; -1 until the next sample of the track arrives */
   duration: number;
@@ -72,8 +75,9 @@ export class TrackQueue {
   }
 
   /**
-   * Queue a frame. With `staging` its payload is copied into the packager's slab at once, so the ingest buffer it
-   * came in dies young (see slab-pool.ts); without, the frame's buffer is kept.
+   * Queue a frame. A payload that ingest assembled in a recycled slab is kept there (the slab retained: no copy).
+   * Otherwise, with `staging`, it is copied into the packager's slab at once, so the ingest buffer it came in dies
+   * young (see slab-pool.ts); without, the frame's buffer is kept.
    */
   push(frame: MediaFrame, dts: number, staging?: SlabCursor): void {
     const prev = this.samples[this.samples.length - 1];
@@ -88,7 +92,10 @@ export class TrackQueue {
     this.lastDts = dts;
     let data = frame.data;
     let slab: Slab | null = null;
-    if (staging !== undefined) {
+    if (frame.slab) {
+      slab = frame.slab;
+      retainSlab(slab);
+    } else if (staging !== undefined) {
       data = staging.carve(frame.data.length);
       frame.data.copy(data);
       slab = staging.slab;

@@ -39,6 +39,7 @@ import {
   type RtmpMessage,
 } from '../../protocols/rtmp/rtmp-message.js';
 import { parseRtmpUrl, type RtmpTargetUrl } from '../../protocols/rtmp/rtmp-url.js';
+import { releaseSlab, retainSlab } from '../../protocols/slab-pool.js';
 
 export interface RtmpPushClientOptions {
   /** `rtmp(s)://host[:port]/app[/...]` */
@@ -267,8 +268,14 @@ export class RtmpPushClient implements LiveSubscriber {
     parts.push(head);
     pushChunkedPayload(parts, this.chunkSize, csid, ts, tagLen, frame.data);
     const socket = this.socket!;
+    // the payload slices go to the socket as they are: a payload in a recycled slab stays pinned until written
+    const slab = frame.slab;
+    if (slab) retainSlab(slab);
     socket.cork();
-    for (let i = 0; i < parts.length; i++) socket.write(parts[i]!);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) socket.write(parts[i]!);
+    if (slab) socket.write(parts[last]!, () => releaseSlab(slab));
+    else socket.write(parts[last]!);
     socket.uncork();
     parts.length = 0;
     this.stats.framesSent++;

@@ -21,6 +21,7 @@ import type { LiveSubscriber } from '../../core/contracts.js';
 import type { OwnedOutput, RenditionReader } from '../../core/live-stream.js';
 import type { AudioConfig, MediaFrame, TrackConfig, VideoConfig } from '../frame.js';
 import { TsMuxer } from '../../protocols/mpegts/ts-muxer.js';
+import { releaseSlab, retainSlab } from '../../protocols/slab-pool.js';
 import { Fmp4Feed } from './fmp4-feed.js';
 import { sameTrackConfig } from '../packager/same-track-config.js';
 import { TsDemuxer } from '../../protocols/mpegts/ts-demuxer.js';
@@ -262,13 +263,19 @@ export class LadderTranscoder implements OwnedOutput, LiveSubscriber {
       this.log.warn({ err }, 'ladder: could not mux a source frame for ffmpeg');
       return;
     }
+    // (a muxer may hand out the payload itself: one in a recycled slab stays pinned until written, see frame.ts)
+    const slab = frame.slab;
+    const done = slab ? () => releaseSlab(slab) : undefined;
+    if (slab) retainSlab(slab);
     if (Array.isArray(bytes)) {
       if (bytes.length > 0) {
         stdin.cork();
-        for (const b of bytes) stdin.write(b);
+        for (let i = 0; i < bytes.length - 1; i++) stdin.write(bytes[i]!);
+        stdin.write(bytes[bytes.length - 1]!, done);
         stdin.uncork();
-      }
-    } else if (bytes.length > 0) stdin.write(bytes);
+      } else done?.();
+    } else if (bytes.length > 0) stdin.write(bytes, done);
+    else done?.();
   }
 
   onDiscontinuity(): void {

@@ -1,6 +1,7 @@
 /** FLV audio tag bodies (RTMP message type 8) -> AudioConfig / MediaFrame: AAC, legacy and Enhanced RTMP v2 mp4a. */
 import type { AudioConfig, MediaFrame } from '../../media/frame.js';
 import { TruncatedError } from '../errors.js';
+import type { Slab } from '../slab-pool.js';
 import { parseAudioSpecificConfig } from '../codecs/aac.js';
 import { ExPacketType, FlvSoundFormat, FOURCC_MP4A, fourCCString, MS_TO_90KHZ } from './flv-constants.js';
 
@@ -20,15 +21,18 @@ export class FlvAudioDemuxer {
 
   constructor(private readonly sink: FlvAudioSink) {}
 
-  /** Handles one audio message body received at RTMP timestamp `ms`. */
-  push(body: Buffer, ms: number): void {
+  /**
+   * Handles one audio message body received at RTMP timestamp `ms`; `slab`: the recycled slab `body` lies in,
+   * set on its frame (frame.ts).
+   */
+  push(body: Buffer, ms: number, slab: Slab | null = null): void {
     if (body.length < 1) return;
     const format = body[0]! >> 4;
     if (format === FlvSoundFormat.Aac) {
       if (body.length < 2) throw new TruncatedError('FLV AAC audio tag');
       // "AACPacketType: 0 = AAC sequence header, 1 = AAC raw"
       if (body[1] === 0) this.config(body.subarray(2));
-      else if (body[1] === 1) this.frame(body.subarray(2), ms);
+      else if (body[1] === 1) this.frame(body.subarray(2), ms, slab);
       return;
     }
     if (format === FlvSoundFormat.ExHeader) {
@@ -41,7 +45,7 @@ export class FlvAudioDemuxer {
         return;
       }
       if (packetType === ExPacketType.SequenceStart) this.config(body.subarray(5));
-      else if (packetType === ExPacketType.CodedFrames) this.frame(body.subarray(5), ms);
+      else if (packetType === ExPacketType.CodedFrames) this.frame(body.subarray(5), ms, slab);
       return;
     }
     const name = SOUND_FORMAT_NAMES[format] ?? `format ${format}`;
@@ -62,13 +66,13 @@ export class FlvAudioDemuxer {
     });
   }
 
-  private frame(data: Buffer, ms: number): void {
+  private frame(data: Buffer, ms: number, slab: Slab | null): void {
     if (this.asc === undefined) {
       this.sink.onWarning('audio-noconfig', 'AAC frames before the AudioSpecificConfig: dropped');
       return;
     }
     if (data.length === 0) return;
     const ts = ms * MS_TO_90KHZ;
-    this.sink.onFrame({ track: 'audio', codec: 'aac', dts: ts, pts: ts, keyframe: true, data });
+    this.sink.onFrame({ track: 'audio', codec: 'aac', dts: ts, pts: ts, keyframe: true, data, slab });
   }
 }

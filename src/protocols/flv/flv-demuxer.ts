@@ -1,5 +1,6 @@
 /** One publisher's FLV media: video + audio tag demuxers with once-per-kind warnings. */
 import type { FrameSink } from '../../media/frame.js';
+import type { Slab } from '../slab-pool.js';
 import { FlvAudioDemuxer } from './flv-audio-demuxer.js';
 import { FlvVideoDemuxer } from './flv-video-demuxer.js';
 
@@ -27,11 +28,12 @@ export class FlvDemuxer {
     this.audio = new FlvAudioDemuxer(inner);
   }
 
-  pushVideo(body: Buffer, ms: number): void {
-    this.video.push(body, ms);
+  /** `slab`: the recycled slab `body` lies in, passed on with the frames that are views of it (frame.ts) */
+  pushVideo(body: Buffer, ms: number, slab: Slab | null = null): void {
+    this.video.push(body, ms, slab);
   }
 
-  pushAudio(body: Buffer, ms: number): void {
-    this.audio.push(body, ms);
+  pushAudio(body: Buffer, ms: number, slab: Slab | null = null): void {
+    this.audio.push(body, ms, slab);
   }
 }

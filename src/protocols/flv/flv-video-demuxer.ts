@@ -4,6 +4,7 @@
  */
 import type { MediaFrame, VideoCodec, VideoConfig } from '../../media/frame.js';
 import { ProtocolError, TruncatedError } from '../errors.js';
+import type { Slab } from '../slab-pool.js';
 import { buildAvcC, parseAvcC } from '../codecs/h264.js';
 import { buildHvcC, parseHvcC } from '../codecs/hevc.js';
 import { parseAv1C } from '../codecs/av1.js';
@@ -29,16 +30,26 @@ export class FlvVideoDemuxer {
   private codec: VideoCodec | undefined;
   private record: Buffer | undefined;
   private nalLengthSize = 4;
+  /** the slab of the body being pushed (null: none) */
+  private slab: Slab | null = null;
 
   constructor(private readonly sink: FlvVideoSink) {}
 
-  /** Handles one video message body received at RTMP timestamp `ms`. */
-  push(body: Buffer, ms: number): void {
+  /**
+   * Handles one video message body received at RTMP timestamp `ms`; `slab`: the recycled slab `body` lies in,
+   * set on the frames that are views of it (frame.ts).
+   */
+  push(body: Buffer, ms: number, slab: Slab | null = null): void {
     if (body.length < 1) return; // empty video messages are keep-alives for some encoders
     const b0 = body[0]!;
-    // Enhanced RTMP: "IsExHeader = UB[1]" in the top bit of the first byte
-    if (b0 & 0x80) this.enhanced(body, ms);
-    else this.legacy(body, ms);
+    this.slab = slab;
+    try {
+      // Enhanced RTMP: "IsExHeader = UB[1]" in the top bit of the first byte
+      if (b0 & 0x80) this.enhanced(body, ms);
+      else this.legacy(body, ms);
+    } finally {
+      this.slab = null;
+    }
   }
 
   private legacy(body: Buffer, ms: number): void {
@@ -150,7 +161,8 @@ export class FlvVideoDemuxer {
     const dts = ms * MS_TO_90KHZ;
     // "CompositionTime ... pts = dts + cts"; a negative offset would put pts before dts: clamp.
     const pts = cts > 0 ? dts + cts * MS_TO_90KHZ : dts;
-    this.sink.onFrame({ track: 'video', codec, dts, pts, keyframe: frameType === FlvVideoFrameType.Key, data });
+    const slab = this.slab !== null && data.buffer === this.slab.buf.buffer ? this.slab : null;
+    this.sink.onFrame({ track: 'video', codec, dts, pts, keyframe: frameType === FlvVideoFrameType.Key, data, slab });
   }
 }
 

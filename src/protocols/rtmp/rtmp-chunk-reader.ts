@@ -1,7 +1,9 @@
 /**
  * Incremental RTMP chunk stream reader (RTMP 1.0 spec, section 5.3): bytes in arbitrary slices,
  * reassembled messages out. Single-chunk messages come out as views of the input (no copy);
- * multi-chunk ones are assembled into one buffer allocated once at the message length.
+ * multi-chunk ones are assembled into one buffer allocated once at the message length, or, for audio and
+ * video with `slabs` on, into a piece of a recycled slab (slab-pool.ts): such a message carries its `slab`,
+ * holding one reference that the reader's caller releases once it has handled the message.
  *
  * Memory bounds: a message header longer than `maxMessageLength` is refused before anything is allocated;
  * partly assembled messages of one reader are bounded by `maxPendingBytes`, and of every reader sharing an
@@ -9,6 +11,7 @@
  * small until a publisher is authorized. `dispose()` gives the reserved bytes back.
  */
 import { ProtocolError } from '../errors.js';
+import { releaseSlab, SLAB_MAX_PIECE, SlabCursor, type Slab } from '../slab-pool.js';
 import { MessageType, type RtmpMessage } from './rtmp-message.js';
 import { DEFAULT_CHUNK_SIZE } from './rtmp-chunk-writer.js';
 
@@ -22,8 +25,10 @@ export interface ChunkReaderLimits {
   /** bytes held by partially received messages across all chunk streams (default 32 MiB) */
   maxPendingBytes: number;
   /**
-   * carve messages up to 64 KiB out of shared 256 KiB slabs (default true; cheaper for the garbage collector,
-   * but a slab is 256 KiB however few bytes a peer sent: servers turn it on once a peer is trusted)
+   * assemble audio and video messages up to SLAB_MAX_PIECE in recycled slabs (default true: no ArrayBuffer per
+   * frame for the garbage collector, and a consumer may keep the bytes by retaining the slab instead of copying
+   * them; but a slab is 512 KiB however few bytes a peer sent: servers turn it on once a peer is trusted). The
+   * caller must `releaseSlab(message.slab)` once it has handled a message that has one.
    */
   slabs: boolean;
   /** a budget shared with other readers: every partly assembled message reserves its length there first */
@@ -59,11 +64,11 @@ interface ChunkStream {
   extended: boolean;
   extValue: number;
   buf: Buffer | null;
+  /** the recycled slab `buf` was carved from (one reference), or null */
+  slab: Slab | null;
   received: number;
 }
 
-const SLAB_SIZE = 256 * 1024;
-const SLAB_MAX_MESSAGE = 64 * 1024;
 
 export class RtmpChunkReader {
   /** the peer's chunk size (changed by its Set Chunk Size) */
@@ -79,8 +84,8 @@ export class RtmpChunkReader {
   private curCsid = 0;
   private chunkRemaining = 0;
   private pendingBytes = 0;
-  private slab: Buffer | null = null;
-  private slabUsed = 0;
+  /** where audio and video messages are assembled (slabs on) */
+  private readonly slabs = new SlabCursor();
 
   constructor(limits: Partial<ChunkReaderLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -99,6 +104,8 @@ export class RtmpChunkReader {
   /** Drops every partly assembled message and gives its bytes back to the budget (idempotent). */
   dispose(): void {
     for (const s of this.streams.values()) {
+      if (s.slab !== null) releaseSlab(s.slab);
+      s.slab = null;
       s.buf = null;
       s.received = 0;
     }
@@ -106,7 +113,7 @@ export class RtmpChunkReader {
     this.pendingBytes = 0;
     this.cur = null;
     this.carry = null;
-    this.slab = null;
+    this.slabs.close();
   }
 
   /** Consumes `data` and returns the messages it completes (control messages 1 and 2 already applied). */
@@ -147,7 +154,7 @@ export class RtmpChunkReader {
       if (s.buf === null && s.received === 0 && this.chunkRemaining === s.length && avail >= s.length) {
         // Whole message in one chunk and in this slice: hand out a view.
         this.cur = null;
-        this.emit(s, this.curCsid, data.subarray(pos, pos + s.length), out);
+        this.emit(s, this.curCsid, data.subarray(pos, pos + s.length), null, out);
         pos += s.length;
         continue;
       }
@@ -161,7 +168,12 @@ export class RtmpChunkReader {
           throw new ProtocolError('RTMP_BUDGET', `no room for a ${need}-byte message in the shared assembly budget`);
         }
         this.pendingBytes += need;
-        s.buf = this.allocMessage(need);
+        if (this.limits.slabs && need <= SLAB_MAX_PIECE && (s.type === MessageType.Audio || s.type === MessageType.Video)) {
+          s.buf = this.slabs.carve(need);
+          s.slab = this.slabs.slab;
+        } else {
+          s.buf = Buffer.allocUnsafeSlow(need);
+        }
       }
       const n = avail < this.chunkRemaining ? avail : this.chunkRemaining;
       data.copy(s.buf, s.received, pos, pos + n);
@@ -172,32 +184,17 @@ export class RtmpChunkReader {
         this.cur = null;
         if (s.received === s.length) {
           const payload = s.buf;
+          const slab = s.slab;
           this.pendingBytes -= s.length;
           this.limits.budget?.release(s.length);
           s.buf = null;
+          s.slab = null;
           s.received = 0;
-          this.emit(s, this.curCsid, payload, out);
+          this.emit(s, this.curCsid, payload, slab, out);
         }
       }
     }
     return out;
-  }
-
-  /**
-   * A buffer for one multi-chunk message. Messages up to SLAB_MAX_MESSAGE are carved out of a shared
-   * slab: one ArrayBuffer per SLAB_SIZE of media instead of one per frame keeps the garbage collector's
-   * external-memory bookkeeping (the main CPU cost of ingest after the socket reads) low. A slab lives as
-   * long as a frame cut from it is referenced (the packager copies frames into parts within a part target).
-   */
-  private allocMessage(n: number): Buffer {
-    if (n > SLAB_MAX_MESSAGE || !this.limits.slabs) return Buffer.allocUnsafeSlow(n);
-    if (this.slab === null || this.slabUsed + n > SLAB_SIZE) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-      this.slabUsed = 0;
-    }
-    const buf = this.slab.subarray(this.slabUsed, this.slabUsed + n);
-    this.slabUsed += (n + 7) & ~7;
-    return buf;
   }
 
   /** Parses one chunk header at `p`; returns its length, or -1 when `buf` ends first (state untouched). */
@@ -240,7 +237,7 @@ export class RtmpChunkReader {
       if (this.streams.size >= this.limits.maxChunkStreams) {
         throw new ProtocolError('RTMP_CHUNK_STREAMS', `more than ${this.limits.maxChunkStreams} chunk streams`);
       }
-      s = { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, extValue: 0, buf: null, received: 0 };
+      s = { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, extValue: 0, buf: null, slab: null, received: 0 };
       this.streams.set(csid, s);
     }
     if (fmt <= 1) {
@@ -280,7 +277,7 @@ export class RtmpChunkReader {
     const left = s.length - s.received;
     this.chunkRemaining = left < this.chunkSize ? left : this.chunkSize;
     if (s.length === 0) {
-      this.emit(s, csid, Buffer.alloc(0), out);
+      this.emit(s, csid, Buffer.alloc(0), null, out);
     } else {
       this.cur = s;
       this.curCsid = csid;
@@ -293,11 +290,13 @@ export class RtmpChunkReader {
       this.pendingBytes -= s.length;
       this.limits.budget?.release(s.length);
     }
+    if (s.slab !== null) releaseSlab(s.slab);
+    s.slab = null;
     s.buf = null;
     s.received = 0;
   }
 
-  private emit(s: ChunkStream, csid: number, payload: Buffer, out: RtmpMessage[]): void {
+  private emit(s: ChunkStream, csid: number, payload: Buffer, slab: Slab | null, out: RtmpMessage[]): void {
     if (s.type === MessageType.SetChunkSize) {
       if (payload.length < 4) throw new ProtocolError('RTMP_CONTROL', 'short Set Chunk Size');
       const size = payload.readUInt32BE(0);
@@ -313,6 +312,6 @@ export class RtmpChunkReader {
       const target = this.streams.get(payload.readUInt32BE(0));
       if (target !== undefined && target !== this.cur) this.dropPartial(target);
     }
-    out.push({ type: s.type, streamId: s.streamId, timestamp: s.timestamp, csid, payload });
+    out.push({ type: s.type, streamId: s.streamId, timestamp: s.timestamp, csid, payload, slab });
   }
 }

@@ -1,5 +1,7 @@
 /** RTMP message model, type ids and protocol-control message bodies (RTMP 1.0 spec, sections 5.4 and 6.2). */
 
+import type { Slab } from '../slab-pool.js';
+
 /** One reassembled RTMP message. `payload` may be a view into the bytes given to the chunk reader. */
 export interface RtmpMessage {
   /** message type id */
@@ -11,6 +13,11 @@ export interface RtmpMessage {
   /** chunk stream id it arrived on */
   csid: number;
   payload: Buffer;
+  /**
+   * the recycled slab `payload` was assembled in (rtmp-chunk-reader.ts, audio and video only): the message holds one
+   * reference, which whoever took the message from the reader releases once it has handled it
+   */
+  slab?: Slab | null;
 }
 
 export const enum MessageType {

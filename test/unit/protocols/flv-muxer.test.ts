@@ -28,7 +28,7 @@ function roundTrip(configs: TrackConfig[], frames: MediaFrame[]) {
   return out;
 }
 
-const strip = (f: MediaFrame) => ({ ...f, data: f.data.toString('hex') });
+const strip = ({ slab: _slab, ...f }: MediaFrame) => ({ ...f, data: f.data.toString('hex') });
 /** The FLV FrameType (1 key, 2 inter) of a muxed video tag body. */
 const flvFrameType = (f: MediaFrame) => (frameTagBody(f)[0]! >> 4) & 0x07;
 

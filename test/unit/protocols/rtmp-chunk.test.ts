@@ -4,6 +4,7 @@ import { RtmpChunkReader } from '../../../src/protocols/rtmp/rtmp-chunk-reader.j
 import { RtmpChunkWriter } from '../../../src/protocols/rtmp/rtmp-chunk-writer.js';
 import { setChunkSizeBody } from '../../../src/protocols/rtmp/rtmp-message.js';
 import { ProtocolError } from '../../../src/protocols/errors.js';
+import { releaseSlab, slabPool } from '../../../src/protocols/slab-pool.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -115,6 +116,34 @@ test('chunk reader: Set Chunk Size applies to the following chunks, in the same 
   assert.equal(r.chunkSize, 4096);
   assert.equal(msgs.length, 2);
   assert.deepEqual(msgs[1]!.payload, payload);
+});
+
+test('chunk reader: multi-chunk audio and video are assembled in a recycled slab the message holds; the rest is not', () => {
+  const held = (): number => slabPool.created - slabPool.freeCount;
+  const before = held();
+  const video = Buffer.concat([hex('06 000000 000081 09 01000000'), Buffer.alloc(128, 7), hex('c6 08')]);
+  const command = Buffer.concat([hex('03 000000 000081 14 00000000'), Buffer.alloc(128, 2), hex('c3 02')]);
+  const single = Buffer.concat([hex('04 000000 000004 08 01000000'), hex('af010203')]);
+  const reader = new RtmpChunkReader();
+  const [v, c, a] = reader.feed(Buffer.concat([video, command, single]));
+  assert.ok(v!.slab, 'a multi-chunk video message lies in a slab');
+  assert.equal(v!.payload.buffer, v!.slab.buf.buffer);
+  assert.deepEqual(v!.payload, Buffer.concat([Buffer.alloc(128, 7), Buffer.of(8)]));
+  assert.equal(c!.slab, null, 'commands get a buffer of their own (they may be kept)');
+  assert.equal(a!.slab, null, 'a single-chunk message is a view of the input, not in a slab');
+  assert.equal(v!.slab.refs, 2, 'the message and the reader\'s cursor');
+  // a partial video message when the connection goes: dispose gives its reference back, and the cursor's
+  reader.feed(Buffer.concat([hex('06 000000 000081 09 01000000'), Buffer.alloc(100, 1)]));
+  assert.equal(v!.slab.refs, 3);
+  reader.dispose();
+  assert.equal(v!.slab.refs, 1, 'only the delivered message holds it now');
+  const slab = v!.slab;
+  releaseSlab(slab);
+  assert.equal(held(), before, 'the slab went back to the pool');
+  // with slabs off (a peer not yet trusted) nothing is carved
+  const [w] = new RtmpChunkReader({ slabs: false }).feed(video);
+  assert.equal(w!.slab, null);
+  assert.equal(held(), before);
 });
 
 test('chunk reader: Abort drops the partial message of that chunk stream', () => {
