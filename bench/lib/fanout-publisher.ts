@@ -83,7 +83,7 @@ export class FanoutPublisher {
 
   async start(): Promise<void> {
     // tsx loads the TypeScript entry (the process's own CPU includes that start-up, a fraction of a second)
-    const child = spawnTracked(process.execPath, ['--import', 'tsx', MAIN, this.clipPath], {
+    const child = spawnTracked(process.execPath, [...(process.env.BENCH_FANOUT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_FANOUT_PROF}`] : []), '--import', 'tsx', MAIN, this.clipPath], {
       cwd: join(benchDir, '..'),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

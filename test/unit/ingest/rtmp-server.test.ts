@@ -12,6 +12,7 @@ import { RtmpChunkWriter } from '../../../src/protocols/rtmp/rtmp-chunk-writer.j
 import { decodeCommand } from '../../../src/protocols/rtmp/rtmp-command.js';
 import { encodeAmf0 } from '../../../src/protocols/amf0/amf0-encoder.js';
 import { registry } from '../../../src/metrics.js';
+import { slabPool } from '../../../src/protocols/slab-pool.js';
 import { FakeGateway, waitFor, type RecordedSession } from './rtmp-test-gateway.js';
 
 const logger = pino({ level: 'silent' });
@@ -77,6 +78,8 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
   const gateway = new FakeGateway();
   const server = new RtmpServer({ gateway, logger, port: 0, host: '127.0.0.1' });
   await server.listen();
+  const slabsHeld = (): number => slabPool.created - slabPool.freeCount;
+  const slabsBefore = slabsHeld();
   try {
     const before = await ingestCounters('rtmp');
     const { code, stderr } = await ffmpegPublish(`rtmp://127.0.0.1:${server.address().port}/live/KEY1`, 5);
@@ -93,6 +96,10 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
     const payload = s.frames.reduce((n, f) => n + f.size, 0);
     assert.ok(after.bytes - before.bytes > payload, `onair_rtmp_received_bytes_total ${after.bytes - before.bytes} > ${payload} payload bytes`);
     assert.deepEqual(await ingestCounters('rtmp'), after, 'a second collection adds nothing');
+    // multi-chunk media is assembled in recycled slabs (frame.slab), and every slab goes back once the connection is gone
+    const video = s.frames.filter((f) => f.track === 'video');
+    assert.ok(video.filter((f) => f.inSlab).length > video.length / 2, `video frames in slabs: ${video.filter((f) => f.inSlab).length}/${video.length}`);
+    await waitFor(() => slabsHeld() === slabsBefore, 3000, `slabs back in the pool (${slabsHeld() - slabsBefore} held)`);
   } finally {
     await server.close();
   }

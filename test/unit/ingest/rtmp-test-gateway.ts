@@ -5,8 +5,8 @@ import type { MediaFrame, TrackConfig } from '../../../src/media/frame.js';
 export interface RecordedSession {
   req: PublishRequest;
   configs: TrackConfig[];
-  /** frames without their payloads (kept: size) */
-  frames: (Omit<MediaFrame, 'data'> & { size: number })[];
+  /** frames without their payloads (kept: size, and whether the payload came in a recycled slab) */
+  frames: (Omit<MediaFrame, 'data' | 'slab'> & { size: number; inSlab: boolean })[];
   endReasons: string[];
   kick: (reason: string) => void;
 }
@@ -28,7 +28,7 @@ export class FakeGateway implements PublishGateway {
     const session: PublishSession = {
       streamId: `stream-${this.sessions.length}`,
       onConfig: (c) => rec.configs.push(c),
-      onFrame: (f) => rec.frames.push({ track: f.track, codec: f.codec, dts: f.dts, pts: f.pts, keyframe: f.keyframe, size: f.data.length }),
+      onFrame: (f) => rec.frames.push({ track: f.track, codec: f.codec, dts: f.dts, pts: f.pts, keyframe: f.keyframe, size: f.data.length, inSlab: f.slab != null }),
       end: (reason) => rec.endReasons.push(reason),
     };
     return { ok: true, session };
