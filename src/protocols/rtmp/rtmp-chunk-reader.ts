@@ -25,10 +25,10 @@ export interface ChunkReaderLimits {
   /** bytes held by partially received messages across all chunk streams (default 32 MiB) */
   maxPendingBytes: number;
   /**
-   * assemble audio and video messages up to SLAB_MAX_PIECE in recycled slabs (default true: no ArrayBuffer per
-   * frame for the garbage collector, and a consumer may keep the bytes by retaining the slab instead of copying
-   * them; but a slab is 512 KiB however few bytes a peer sent: servers turn it on once a peer is trusted). The
-   * caller must `releaseSlab(message.slab)` once it has handled a message that has one.
+   * assemble audio and video messages up to SLAB_MAX_PIECE in recycled slabs (default false. On: no ArrayBuffer
+   * per frame for the garbage collector, and a consumer may keep the bytes by retaining the slab instead of copying
+   * them; but a slab is 512 KiB however few bytes a peer sent, so a server turns it on once a peer is trusted, and
+   * the caller must `releaseSlab(message.slab)` once it has handled a message that has one).
    */
   slabs: boolean;
   /** a budget shared with other readers: every partly assembled message reserves its length there first */
@@ -47,7 +47,7 @@ const DEFAULT_LIMITS: ChunkReaderLimits = {
   maxChunkSize: 16 * 1024 * 1024,
   maxChunkStreams: 64,
   maxPendingBytes: 32 * 1024 * 1024,
-  slabs: true,
+  slabs: false,
 };
 
 /** Longest chunk header: 3-byte basic header + 11-byte type 0 header + 4-byte extended timestamp. */
@@ -116,9 +116,21 @@ export class RtmpChunkReader {
     this.slabs.close();
   }
 
-  /** Consumes `data` and returns the messages it completes (control messages 1 and 2 already applied). */
+  /**
+   * Consumes `data` and returns the messages it completes (control messages 1 and 2 already applied). When it throws,
+   * the messages it had completed are dropped, their slabs released.
+   */
   feed(data: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
+    try {
+      return this.read(data, out);
+    } catch (err) {
+      for (const m of out) if (m.slab) releaseSlab(m.slab);
+      throw err;
+    }
+  }
+
+  private read(data: Buffer, out: RtmpMessage[]): RtmpMessage[] {
     this.bytesReceived += data.length;
     let pos = 0;
     if (this.carry !== null) {

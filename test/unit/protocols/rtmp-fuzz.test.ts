@@ -5,6 +5,7 @@ import { RtmpChunkWriter } from '../../../src/protocols/rtmp/rtmp-chunk-writer.j
 import { decodeCommand } from '../../../src/protocols/rtmp/rtmp-command.js';
 import { encodeAmf0 } from '../../../src/protocols/amf0/amf0-encoder.js';
 import { ProtocolError } from '../../../src/protocols/errors.js';
+import { releaseSlab, slabPool } from '../../../src/protocols/slab-pool.js';
 
 function mulberry32(seed: number): () => number {
   return () => {
@@ -113,8 +114,11 @@ class CheckedBudget implements AssemblyBudget {
   }
 }
 
-test('rtmp fuzz: readers sharing a budget never exceed it, and give every byte back (messages, drops, aborts, errors)', () => {
+test('rtmp fuzz: readers sharing a budget never exceed it, and give every byte and every slab back (messages, drops, aborts, errors)', () => {
   const rnd = mulberry32(99);
+  const slabsHeld = (): number => slabPool.created - slabPool.freeCount;
+  const slabsBefore = slabsHeld();
+  let slabbed = 0;
   const budget = new CheckedBudget(256 * 1024);
   const start = Date.now();
   let errors = 0;
@@ -126,10 +130,17 @@ test('rtmp fuzz: readers sharing a budget never exceed it, and give every byte b
       for (let f = 0; f < (n % 4) * 3; f++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 256);
     }
     // small limits, as a server sets them before publish, on half of the readers
-    const r = new RtmpChunkReader(n % 2 ? { budget, maxMessageLength: 4096, maxPendingBytes: 8192, slabs: false } : { budget });
+    // (and media in recycled slabs, as after publish, on the other half: the caller releases what it was handed)
+    const r = new RtmpChunkReader(n % 2 ? { budget, maxMessageLength: 4096, maxPendingBytes: 8192, slabs: false } : { budget, slabs: true });
     try {
       const step = 1 + Math.floor(rnd() * 200);
-      for (let p = 0; p < bytes.length; p += step) r.feed(bytes.subarray(p, p + step));
+      for (let p = 0; p < bytes.length; p += step) {
+        for (const m of r.feed(bytes.subarray(p, p + step))) {
+          if (!m.slab) continue;
+          slabbed++;
+          releaseSlab(m.slab);
+        }
+      }
       assert.ok(r.pending >= 0);
     } catch (err) {
       assert.ok(err instanceof ProtocolError, String(err));
@@ -140,6 +151,8 @@ test('rtmp fuzz: readers sharing a budget never exceed it, and give every byte b
     r.dispose(); // idempotent
   }
   assert.equal(budget.used, 0, 'every reserved byte released after dispose');
+  assert.ok(slabbed > 0, 'media was assembled in slabs');
+  assert.equal(slabsHeld(), slabsBefore, 'every slab back in the pool after dispose');
   assert.ok(budget.peak > 0 && errors > 0, `budget exercised (peak ${budget.peak}, ${errors} errors)`);
   assert.ok(Date.now() - start < 10000, 'bounded time');
 });
