@@ -56,6 +56,11 @@ class SlabPool {
   get freeCount(): number {
     return this.free.length;
   }
+
+  /** slabs taken from the pool and not given back (held by cursors, pieces and readers) */
+  get inUse(): number {
+    return this.created - this.free.length;
+  }
 }
 
 export const slabPool = new SlabPool();

@@ -11,7 +11,7 @@ export const packagerSlabBytes = new Gauge({
   registers: [registry],
   collect() {
     this.labels('free').set(slabPool.freeCount * SLAB_BYTES);
-    this.labels('in_use').set((slabPool.created - slabPool.freeCount) * SLAB_BYTES);
+    this.labels('in_use').set(slabPool.inUse * SLAB_BYTES);
   },
 });
 

@@ -78,8 +78,7 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
   const gateway = new FakeGateway();
   const server = new RtmpServer({ gateway, logger, port: 0, host: '127.0.0.1' });
   await server.listen();
-  const slabsHeld = (): number => slabPool.created - slabPool.freeCount;
-  const slabsBefore = slabsHeld();
+  const slabsBefore = slabPool.inUse;
   try {
     const before = await ingestCounters('rtmp');
     const { code, stderr } = await ffmpegPublish(`rtmp://127.0.0.1:${server.address().port}/live/KEY1`, 5);
@@ -99,7 +98,7 @@ test('ffmpeg publishes 5 s of H.264/AAC over RTMP; frames arrive intact; session
     // multi-chunk media is assembled in recycled slabs (frame.slab), and every slab goes back once the connection is gone
     const video = s.frames.filter((f) => f.track === 'video');
     assert.ok(video.filter((f) => f.inSlab).length > video.length / 2, `video frames in slabs: ${video.filter((f) => f.inSlab).length}/${video.length}`);
-    await waitFor(() => slabsHeld() === slabsBefore, 3000, `slabs back in the pool (${slabsHeld() - slabsBefore} held)`);
+    await waitFor(() => slabPool.inUse === slabsBefore, 3000, `slabs back in the pool (${slabPool.inUse - slabsBefore} held)`);
   } finally {
     await server.close();
   }

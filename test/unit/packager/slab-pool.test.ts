@@ -8,7 +8,7 @@ import { makeClip, type Clip } from './media-fixture.js';
 
 slabPool.poison = true;
 /** slabs taken from the pool and not given back */
-const held = (): number => slabPool.created - slabPool.freeCount;
+const held = (): number => slabPool.inUse;
 
 function feed(p: LivePackager, clip: Clip, shift = 0): void {
   for (const c of clip.configs) p.onConfig(c);

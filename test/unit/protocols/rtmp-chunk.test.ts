@@ -119,7 +119,7 @@ test('chunk reader: Set Chunk Size applies to the following chunks, in the same 
 });
 
 test('chunk reader: multi-chunk audio and video are assembled in a recycled slab the message holds; the rest is not', () => {
-  const held = (): number => slabPool.created - slabPool.freeCount;
+  const held = (): number => slabPool.inUse;
   const before = held();
   const video = Buffer.concat([hex('06 000000 000081 09 01000000'), Buffer.alloc(128, 7), hex('c6 08')]);
   const command = Buffer.concat([hex('03 000000 000081 14 00000000'), Buffer.alloc(128, 2), hex('c3 02')]);
